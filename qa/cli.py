@@ -1,0 +1,171 @@
+"""Command line: ``qa ask | index | eval | train | calibrate`` (also ``python -m qa``).
+
+    $ qa ask "Who led the Ukrainian officials in Florida?"
+    $ qa ask --json "Who met Macron?"
+    $ qa index
+    $ qa eval tests/data/questions.jsonl
+    $ qa eval squad-v2.0-dev.json.gz --mode reading --limit 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+
+def _qa(args):
+    from qa.pipeline import QA
+
+    return QA(docs_dir=args.docs, index_dir=args.index_dir)
+
+
+def _tqdm_progress():
+    """A ``(stage, done, total)`` callback drawing one tqdm bar per stage on stderr."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_ask(args) -> int:
+    qa = _qa(args)
+    history = json.loads(Path(args.history).read_text()) if args.history else None
+    ans = qa.ask(args.question, history=[tuple(t) for t in history] if history else None)
+    if args.json:
+        out = asdict(ans)
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    if ans.answer is None:
+        print(f"The documents don't say (confidence {ans.score:.2f}).")
+        if ans.citations:
+            c = ans.citations[0]
+            print(f"\nClosest passage — {c.source} [{c.start}:{c.end}]:\n{c.text}")
+        return 0
+    print(f"{ans.answer}    (confidence {ans.score:.2f})")
+    for i, c in enumerate(ans.citations, 1):
+        print(f"\n[{i}] {c.source} [{c.start}:{c.end}], answer at [{c.answer_start}:{c.answer_end}]")
+        print(c.text)
+    return 0
+
+
+def cmd_index(args) -> int:
+    qa = _qa(args)
+    status = qa.store.status()
+    index, report = qa.index(progress=_tqdm_progress(), force=args.force)
+    if report is None:
+        print(f"The index in {qa.settings.index_dir} is up to date: "
+              f"{len(index.sources)} document(s), {len(index.passages)} passage(s). Nothing to do.")
+        for s in index.skipped:
+            print(f"Skipped {s.source}: {s.reason}")
+    else:
+        if report.reason == "requested" and status != "fresh":
+            report.reason = status
+        print(report.summary())
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from tqdm import tqdm
+
+    from qa.evaluate import evaluate, plot, write_results
+
+    qa = _qa(args)
+    bar = tqdm(desc="questions", file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    report = evaluate(args.file, qa, mode=args.mode, limit=args.limit, split=args.split, progress=progress)
+    bar.close()
+    print(report.table())
+    if args.json:
+        write_results(report, args.json)
+        print(f"per-question results: {args.json}")
+    if args.plot:
+        plot(report, args.plot)
+        print(f"plot: {args.plot}")
+    if args.figures:
+        Path(args.figures).write_text(json.dumps(report.figures(), indent=1))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from qa import train
+
+    return train.main(args.rest)
+
+
+def cmd_calibrate(args) -> int:
+    from qa import calibrate
+
+    return calibrate.main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa", description="Verbatim, cited answers from your documents.")
+    p.add_argument("--docs", help="corpus folder (default: $QA_DOCS_DIR or source_docs/)")
+    p.add_argument("--index-dir", help="index folder (default: $QA_INDEX_DIR or index/)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("ask", help="answer one question")
+    a.add_argument("question")
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a.add_argument("--history", help="JSON file with earlier [question, answer] turns, oldest first")
+    a.set_defaults(func=cmd_ask)
+
+    i = sub.add_parser("index", help="build or refresh the index")
+    i.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    i.set_defaults(func=cmd_index)
+
+    e = sub.add_parser("eval", help="score the system on a question set")
+    e.add_argument("file", help="JSON Lines question set, or SQuAD v1.1/v2.0 JSON (.json/.json.gz)")
+    e.add_argument("--mode", choices=["open", "reading"], default="open",
+                   help="SQuAD only: open = all paragraphs one corpus; reading = own paragraph")
+    e.add_argument("--limit", type=int, help="a fixed sample of N questions")
+    e.add_argument("--split", help="JSON Lines only: keep questions whose 'split' is this")
+    e.add_argument("--json", metavar="OUT", help="write per-question results (JSON Lines)")
+    e.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy per question type")
+    e.add_argument("--figures", metavar="OUT", help="write the summary figures as JSON")
+    e.set_defaults(func=cmd_eval)
+
+    t = sub.add_parser("train", help="train the span reader (see qa train --help)", add_help=False)
+    t.add_argument("rest", nargs=argparse.REMAINDER)
+    t.set_defaults(func=cmd_train)
+    c = sub.add_parser("calibrate", help="fit the answer/abstain calibration", add_help=False)
+    c.add_argument("rest", nargs=argparse.REMAINDER)
+    c.set_defaults(func=cmd_calibrate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from qa.index import EmptyCorpusError
+    from qa.models import ModelNotInstalled
+    from qa.pipeline import InvalidQuestion
+
+    try:
+        return args.func(args)
+    except (InvalidQuestion, EmptyCorpusError, ModelNotInstalled, FileNotFoundError) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""All settings in one place, with defaults; ``QA_DOCS_DIR`` / ``QA_INDEX_DIR`` override folders.
+
+    >>> s = Settings(docs_dir="my_docs")
+    >>> s.docs_dir.name, s.top_k
+    ('my_docs', 5)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+INDEX_FORMAT_VERSION = 1
+
+
+def _env_path(name: str, default: str) -> Path:
+    return Path(os.environ.get(name) or default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of the whole pipeline. Fields marked ``index`` decide the index's content."""
+
+    docs_dir: Path = field(default_factory=lambda: _env_path("QA_DOCS_DIR", "source_docs"))
+    index_dir: Path = field(default_factory=lambda: _env_path("QA_INDEX_DIR", "index"))
+
+    # documents -> passages (index)
+    extensions: tuple[str, ...] = field(default=(".txt", ".md"), metadata={"index": True})
+    max_file_bytes: int = field(default=64 * 1024 * 1024, metadata={"index": True})
+    passage_words: int = field(default=90, metadata={"index": True})  # soft cap per passage
+    passage_overlap_sentences: int = field(default=1, metadata={"index": True})
+    # embedding (index)
+    embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={"index": True})
+    embed_batch_size: int = 64
+    # exact search below this many passages, HNSW above (index)
+    hnsw_threshold: int = field(default=20_000, metadata={"index": True})
+
+    # retrieval
+    top_k: int = 5
+    candidates: int = 30  # per retriever, before fusion
+    rrf_k: int = 60
+    # reading
+    read_passages: int = 3  # passages (after fusion) the reader reads
+    max_length: int = 128  # reader window, tokens
+    stride: int = 48  # window overlap, tokens
+    max_answer_tokens: int = 30
+    # questions
+    max_question_chars: int = 1000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "docs_dir", Path(self.docs_dir))
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def index_fingerprint(self) -> str:
+        """Hash of the settings that decide what the index holds (stale when it changes)."""
+        chosen = {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("index")}
+        chosen["format"] = INDEX_FORMAT_VERSION
+        return hashlib.sha256(json.dumps(chosen, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}

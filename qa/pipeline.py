@@ -1,0 +1,229 @@
+"""The ``QA`` facade: question → (follow-up resolution) → retrieval → reading → cited answer.
+
+    >>> from qa import QA
+    >>> qa = QA(docs_dir="source_docs", index_dir="index")            # doctest: +SKIP
+    >>> ans = qa.ask("Who led the Ukrainian officials in Florida?")    # doctest: +SKIP
+    >>> ans.answer, ans.citations[0].source                           # doctest: +SKIP
+    ('Rustem Umerov', 'us-ukraine-peace-talks-2025-12-02.txt')
+
+Models load once per process and are shared by every ``QA`` and thread; the index is loaded
+(or built) on first use and rebuilt when the documents or settings change.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from qa.config import Settings
+from qa.confidence import Calibrator, span_features
+from qa.index import BuildReport, Index, IndexStore, Progress
+from qa.metrics import normalize_answer
+from qa.types import Answer, Citation, Hit, Passage, Span
+
+
+class InvalidQuestion(ValueError):
+    """The question can't be asked as it is; the message tells the person what to change."""
+
+
+_shared: dict[str, object] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_model(name: str, factory: Callable[[], object]):
+    """One instance per process of each heavy model (embedder, reader, resolver)."""
+    with _shared_lock:
+        if name not in _shared:
+            _shared[name] = factory()
+        return _shared[name]
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """The question, cleaned of control characters; raises :class:`InvalidQuestion` if unusable."""
+    if not isinstance(question, str):
+        raise InvalidQuestion(f"The question must be text, not {type(question).__name__}.")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
+    if not cleaned:
+        raise InvalidQuestion("The question is empty: type a question about the documents.")
+    if len(question) > max_chars:
+        raise InvalidQuestion(
+            f"The question is too long ({len(question)} characters; the limit is {max_chars}). "
+            "Ask something shorter."
+        )
+    return " ".join(cleaned.split())
+
+
+class QA:
+    """Question answering over a corpus folder, with its index kept in an index folder."""
+
+    def __init__(
+        self,
+        docs_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        reader=None,
+        calibrator: Calibrator | None = None,
+        check_interval: float = 1.0,
+    ) -> None:
+        settings = settings or Settings()
+        if docs_dir is not None:
+            settings = settings.with_(docs_dir=Path(docs_dir))
+        if index_dir is not None:
+            settings = settings.with_(index_dir=Path(index_dir))
+        self.settings = settings
+        self._reader = reader
+        self.calibrator = calibrator or Calibrator.load()
+        self.store = IndexStore(settings, embedder_factory=lambda: self.embedder)
+        self._index: Index | None = None
+        self._retriever = None
+        self._lock = threading.RLock()
+        self._checked_at = 0.0
+        self.check_interval = check_interval
+        self.last_report: BuildReport | None = None
+
+    # ----------------------------------------------------------------- models
+
+    @property
+    def embedder(self):
+        from qa.embedding import Embedder
+
+        return _shared_model("embedder", lambda: Embedder(self.settings.embed_batch_size))
+
+    @property
+    def reader(self):
+        if self._reader is None:
+            from qa.reader.span_reader import SpanReader
+
+            s = self.settings
+            self._reader = _shared_model(
+                f"reader-{s.max_length}-{s.stride}-{s.max_answer_tokens}",
+                lambda: SpanReader(max_length=s.max_length, stride=s.stride, max_answer_tokens=s.max_answer_tokens),
+            )
+        return self._reader
+
+    @property
+    def resolver(self):
+        from qa.followup import FollowupResolver
+
+        return _shared_model("resolver", FollowupResolver)
+
+    # ------------------------------------------------------------------ index
+
+    def index(self, progress: Progress | None = None, force: bool = False) -> tuple[Index, BuildReport | None]:
+        """Load the index, building it first if missing or stale (or if ``force``)."""
+        with self._lock:
+            if force:
+                from filelock import FileLock
+
+                self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+                with FileLock(str(self.settings.index_dir / ".lock")):
+                    index, report = self.store.build(progress, reason="requested")
+            else:
+                index, report = self.store.load_or_build(progress)
+            self._set_index(index)
+            self.last_report = report or self.last_report
+            return index, report
+
+    def _set_index(self, index: Index) -> None:
+        from qa.retrieval import HybridRetriever
+
+        self._index = index
+        self._retriever = HybridRetriever(index, self.embedder, self.settings.candidates, self.settings.rrf_k)
+        self._checked_at = time.monotonic()
+
+    def _ready(self):
+        """The current retriever, after a (throttled) check that the index is still fresh."""
+        with self._lock:
+            stale = self._index is None or (
+                time.monotonic() - self._checked_at > self.check_interval and self.store.status() != "fresh"
+            )
+            if stale:
+                self.index()
+            self._checked_at = time.monotonic()
+            return self._retriever
+
+    # -------------------------------------------------------------------- ask
+
+    def ask(self, question: str, history: list[tuple[str, str | None]] | None = None) -> Answer:
+        """Answer ``question`` from the documents, or abstain (``answer is None``)."""
+        t0 = time.perf_counter()
+        clean = check_question(question, self.settings.max_question_chars)
+        resolved = self.resolver.resolve(clean, history) if history else clean
+        t1 = time.perf_counter()
+        retriever = self._ready()
+        t2 = time.perf_counter()
+        query_vec = self.embedder.encode([resolved])[0]
+        t3 = time.perf_counter()
+        hits = retriever.retrieve(resolved, self.settings.top_k, query_vec=query_vec)
+        t4 = time.perf_counter()
+        spans = self.reader.read(resolved, hits[: self.settings.read_passages])
+        t5 = time.perf_counter()
+        answer = self.decide(spans, hits)
+        timings = {"resolve": t1 - t0, "index_check": t2 - t1, "encode": t3 - t2, "retrieve": t4 - t3,
+                   "read": t5 - t4, "total": time.perf_counter() - t0}
+        return Answer(answer.answer, answer.score, answer.citations, question, resolved,
+                      answer.candidate, timings)
+
+    def ask_text(self, question: str, text: str, source: str = "text") -> Answer:
+        """Answer from one given text only (no index): the reader alone, as in SQuAD reading mode."""
+        t0 = time.perf_counter()
+        clean = check_question(question, self.settings.max_question_chars)
+        q_vec, t_vec = self.embedder.encode([clean, text])
+        passage = Passage(0, source, 0, len(text), text)
+        hit = Hit(passage, 1.0, float(q_vec @ t_vec), 0.0, 0)
+        spans = self.reader.read(clean, [hit])
+        answer = self.decide(spans, [hit])
+        return Answer(answer.answer, answer.score, answer.citations, question, clean, answer.candidate,
+                      {"total": time.perf_counter() - t0})
+
+    def decide(self, spans: list[Span], hits: list[Hit]) -> Answer:
+        """Answer with the best span if the calibrated confidence is high enough, else abstain."""
+        if not spans:
+            closest = [self._citation(hits[0])] if hits else []
+            return Answer(None, 1.0 if not hits else 0.9, closest)
+        best = spans[0]
+        p = self.calibrator.probability(span_features(best, spans, hits))
+        if p < self.calibrator.threshold:
+            return Answer(None, 1.0 - p, [self._citation(best.hit)], candidate=best.text)
+        citations = [self._citation(best.hit, best, p)]
+        seen = {best.hit.passage.id}
+        key = normalize_answer(best.text)
+        for s in spans[1:]:  # the same answer found in other passages supports it too
+            if s.hit.passage.id not in seen and normalize_answer(s.text) == key and key:
+                seen.add(s.hit.passage.id)
+                citations.append(self._citation(s.hit, s, self.calibrator.probability(span_features(s, spans, hits))))
+        return Answer(best.text, p, citations, candidate=best.text)
+
+    @staticmethod
+    def _citation(hit: Hit, span: Span | None = None, score: float | None = None) -> Citation:
+        p = hit.passage
+        return Citation(
+            p.source, p.start, p.end, p.text,
+            span.start if span else None, span.end if span else None,
+            score if score is not None else hit.score,
+        )
+
+
+_default: dict[tuple, QA] = {}
+_default_lock = threading.Lock()
+
+
+def default_qa() -> QA:
+    """The process-wide ``QA`` for the folders in ``QA_DOCS_DIR`` / ``QA_INDEX_DIR``."""
+    settings = Settings()
+    key = (str(settings.docs_dir.resolve()), str(settings.index_dir.resolve()))
+    with _default_lock:
+        if key not in _default:
+            _default[key] = QA(settings=settings)
+        return _default[key]
+
+
+def ask(question: str, history: list[tuple[str, str | None]] | None = None) -> Answer:
+    """Answer a question about the documents in ``QA_DOCS_DIR`` (default ``source_docs/``).
+
+    ``history`` holds the earlier (question, answer) turns, oldest first, for follow-ups.
+    Raises :class:`InvalidQuestion` (a ``ValueError``) for an empty or over-long question.
+    """
+    return default_qa().ask(question, history)

@@ -1,0 +1,98 @@
+"""Plain dataclasses for what flows through the pipeline: documents → passages → hits → answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document: its path relative to the corpus folder, and its full text."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity found by spaCy, with offsets into its document."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of whole sentences of one document: ``text == document.text[start:end]``.
+
+    ``heading`` is the nearest heading line above the passage (or ""): it is indexed with the
+    passage to help retrieval but is not part of ``text`` and never shifts the offsets.
+    """
+
+    id: int
+    source: str
+    start: int
+    end: int
+    text: str
+    heading: str = ""
+    entities: tuple[Entity, ...] = ()
+
+    @property
+    def indexed_text(self) -> str:
+        """What the retrievers see: heading (if any) followed by the passage."""
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its fused score and per-retriever evidence."""
+
+    passage: Passage
+    score: float  # reciprocal-rank-fusion score
+    dense_score: float  # cosine similarity of question and passage
+    bm25_score: float
+    rank: int  # 0-based, after fusion
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer candidate found by a reader inside one hit, with document offsets."""
+
+    text: str
+    start: int
+    end: int
+    hit: Hit
+    score: float  # reader's span score (start + end logit)
+    null_score: float  # reader's "no answer in this window" score
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer comes from: ``text == document_text[start:end]``."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    answer_start: int | None = None
+    answer_end: int | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to a question. ``answer is None`` means the documents don't say.
+
+    ``score`` is the confidence in the answer, or in the abstention when ``answer`` is None.
+    ``question`` is the question as asked; ``resolved_question`` is what was searched
+    (differs for follow-ups resolved against the conversation).
+    """
+
+    answer: str | None
+    score: float
+    citations: list[Citation] = field(default_factory=list)
+    question: str = ""
+    resolved_question: str = ""
+    candidate: str | None = None  # the reader's best span, kept even when abstaining
+    timings: dict[str, float] = field(default_factory=dict)
