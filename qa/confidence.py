@@ -67,15 +67,18 @@ class Calibrator:
         Path(path).write_text(json.dumps(asdict(self), indent=1) + "\n")
 
 
-def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 50) -> tuple[np.ndarray, float]:
-    """Logistic regression by Newton's method on standardised features (tiny, exact, no deps)."""
+def fit_logistic(
+    X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, l2: float = 1e-2, iters: int = 50
+) -> tuple[np.ndarray, float]:
+    """Weighted logistic regression by Newton's method on standardised features (tiny, no deps)."""
+    sw = np.ones(len(y)) if weights is None else np.asarray(weights, float)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = np.hstack([(X - mu) / sd, np.ones((len(X), 1))])
     w = np.zeros(Z.shape[1])
     for _ in range(iters):
         p = 1 / (1 + np.exp(-Z @ w))
-        grad = Z.T @ (p - y) + l2 * np.r_[w[:-1], 0]
-        H = (Z * (p * (1 - p))[:, None]).T @ Z + l2 * np.eye(len(w))
+        grad = Z.T @ (sw * (p - y)) + l2 * np.r_[w[:-1], 0]
+        H = (Z * (sw * p * (1 - p))[:, None]).T @ Z + l2 * np.eye(len(w))
         step = np.linalg.solve(H, grad)
         w -= step
         if np.abs(step).max() < 1e-8:
