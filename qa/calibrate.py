@@ -29,7 +29,7 @@ from qa.confidence import DEFAULT_PATH, FEATURES, Calibrator, fit_logistic, span
 from qa.metrics import f1_score, normalize_answer
 from qa.squad import load_squad
 from qa.train import TrainConfig, split_articles
-from qa.types import Hit, Passage
+from qa.types import Hit
 
 
 def collect(data: str, questions: int, seed: int, work: Path):
@@ -56,11 +56,11 @@ def collect(data: str, questions: int, seed: int, work: Path):
     reader, k = qa.reader, qa.settings.read_passages
     rows, labels, kinds = [], [], []
 
-    def add(question, hits, golds, kind):
+    def add(question, hits, golds, kind, type_probs):
         spans = reader.read(question, hits[:k])
         if not spans:
             return
-        feats = span_features(spans[0], spans, hits)
+        feats = span_features(spans[0], spans, hits, type_probs)
         right = bool(golds) and max(f1_score(spans[0].text, g) for g in golds) >= 0.5
         rows.append([feats[f] for f in FEATURES])
         labels.append(float(right))
@@ -68,18 +68,20 @@ def collect(data: str, questions: int, seed: int, work: Path):
 
     for q, context, source, art in tqdm(items, desc="calibration questions"):
         golds = [a.text for a in q.answers]
-        hits = retriever.retrieve(q.question, top_k=qa.settings.top_k + 10)
-        add(q.question, _rerank(hits[: qa.settings.top_k]), golds, "open")
+        qv = qa.embedder.encode([q.question])[0]
+        types = qa._type_probs(qv)
+        hits = retriever.retrieve(q.question, top_k=qa.settings.top_k + 10, query_vec=qv)
+        add(q.question, _rerank(hits[: qa.settings.top_k]), golds, "open", types)
         keys = {normalize_answer(g) for g in golds}
         without = [h for h in hits if h.passage.source != source
                    and not any(key and key in normalize_answer(h.passage.text) for key in keys)]
-        add(q.question, _rerank(without[: qa.settings.top_k]), [], "open-no-answer")
+        add(q.question, _rerank(without[: qa.settings.top_k]), [], "open-no-answer", types)
         others = [p.context for p in art.paragraphs if not any(g in p.context for g in golds)]
         if others:
             other = rng.choice(others)
-            qv, ov = qa.embedder.encode([q.question, other])
-            hit = Hit(Passage(0, "other", 0, len(other), other), 1.0, float(qv @ ov), 0.0, 0)
-            add(q.question, [hit], [], "reading-no-answer")
+            ov = qa.embedder.encode([other])[0]
+            hit = Hit(qa.text_passage(other, "other"), 1.0, float(qv @ ov), 0.0, 0)
+            add(q.question, [hit], [], "reading-no-answer", types)
     return np.array(rows), np.array(labels), kinds
 
 

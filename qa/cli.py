@@ -154,13 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from qa.config import ConfigError
     from qa.index import EmptyCorpusError
     from qa.models import ModelNotInstalled
     from qa.pipeline import InvalidQuestion
 
     try:
         return args.func(args)
-    except (InvalidQuestion, EmptyCorpusError, ModelNotInstalled, FileNotFoundError) as exc:
+    except (InvalidQuestion, EmptyCorpusError, ModelNotInstalled, ConfigError, OSError) as exc:
+        # OSError: a missing corpus folder, an index folder that can't be written, a full disk
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

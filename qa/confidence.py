@@ -21,12 +21,19 @@ import numpy as np
 
 from qa.types import Hit, Span
 
-FEATURES = ("margin", "span_score", "null_score", "dense", "top_rank", "agree", "length")
+FEATURES = ("margin", "span_score", "null_score", "dense", "top_rank", "agree", "length",
+            "type_match", "type_mismatch")
 DEFAULT_PATH = Path(__file__).parent / "weights" / "calibration.json"
 
 
-def span_features(best: Span, spans: list[Span], hits: list[Hit]) -> dict[str, float]:
-    """Evidence for ``best``: reader margin over "no answer", retrieval similarity, agreement."""
+def span_features(
+    best: Span, spans: list[Span], hits: list[Hit], type_probs: np.ndarray | None = None
+) -> dict[str, float]:
+    """Evidence for ``best``: reader margin over "no answer", retrieval similarity, agreement,
+    and whether the span fits the question's expected answer type (``type_probs``)."""
+    from qa.answer_types import type_fit
+
+    match, mismatch = type_fit(type_probs, best)
     same = sum(1 for s in spans[:5] if s.text.strip().lower() == best.text.strip().lower())
     top_dense = max((h.dense_score for h in hits), default=0.0)
     return {
@@ -37,6 +44,8 @@ def span_features(best: Span, spans: list[Span], hits: list[Hit]) -> dict[str, f
         "top_rank": 1.0 if best.hit.rank == 0 else 0.0,
         "agree": float(same),
         "length": math.log1p(len(best.text.split())),
+        "type_match": match,
+        "type_mismatch": mismatch,
     }
 
 

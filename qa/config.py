@@ -1,4 +1,5 @@
-"""All settings in one place, with defaults; ``QA_DOCS_DIR`` / ``QA_INDEX_DIR`` override folders.
+"""All settings in one place, with defaults; ``QA_DOCS_DIR`` / ``QA_INDEX_DIR`` override folders,
+``QA_MAX_FILE_MB`` the largest document file that is indexed.
 
     >>> s = Settings(docs_dir="my_docs")
     >>> s.docs_dir.name, s.top_k
@@ -14,10 +15,28 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 INDEX_FORMAT_VERSION = 1
+DEFAULT_MAX_FILE_BYTES = 10 * 2**20  # larger files are skipped (and said so), not read
+
+
+class ConfigError(ValueError):
+    """A setting from the environment is unusable; the message says which and why."""
 
 
 def _env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name) or default)
+
+
+def _env_megabytes(name: str, default_bytes: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default_bytes
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = float("nan")
+    if not 0 < mb < float("inf"):
+        raise ConfigError(f"{name} must be a positive number of megabytes, not {raw!r}.")
+    return int(mb * 2**20)
 
 
 @dataclass(frozen=True)
@@ -29,7 +48,9 @@ class Settings:
 
     # documents -> passages (index)
     extensions: tuple[str, ...] = field(default=(".txt", ".md"), metadata={"index": True})
-    max_file_bytes: int = field(default=64 * 1024 * 1024, metadata={"index": True})
+    max_file_bytes: int = field(
+        default_factory=lambda: _env_megabytes("QA_MAX_FILE_MB", DEFAULT_MAX_FILE_BYTES), metadata={"index": True}
+    )
     passage_words: int = field(default=90, metadata={"index": True})  # soft cap per passage
     passage_overlap_sentences: int = field(default=1, metadata={"index": True})
     # embedding (index)

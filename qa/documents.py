@@ -10,12 +10,16 @@
 from __future__ import annotations
 
 import bisect
+import codecs
+import itertools
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.config import DEFAULT_MAX_FILE_BYTES
 from qa.types import Document, Entity, Passage
 
 
@@ -39,20 +43,47 @@ def _iter_files(root: Path, extensions: tuple[str, ...]) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def read_document(path: Path, root: Path, max_bytes: int) -> Document | Skipped:
+def source_of(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` with ``/`` separators, as the index and citations name it.
+
+    Bytes of a file name that are not UTF-8 are shown as ``\\xNN``, so the name is always
+    printable (such a file is skipped by :func:`read_document`).
+    """
+    rel = path.relative_to(root).as_posix()
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document | Skipped:
     """Read one file as UTF-8 text, or say why it can't be indexed."""
-    source = path.relative_to(root).as_posix()
+    source = source_of(path, root)
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            return Skipped(source, "symbolic link to a file outside the corpus folder")
-        size = path.stat().st_size
-        if size > max_bytes:
-            return Skipped(source, f"too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB)")
-        raw = path.read_bytes()
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except FileNotFoundError:
+                return Skipped(source, "broken symbolic link (its target does not exist)")
+            except (OSError, RuntimeError):  # RuntimeError: a symlink loop, on Python 3.11
+                return Skipped(source, "symbolic link that loops or can't be followed")
+            if not target.is_relative_to(root.resolve()):
+                return Skipped(source, "symbolic link to a file outside the corpus folder")
+        if source != path.relative_to(root).as_posix():
+            return Skipped(source, "the file name is not valid UTF-8 (rename the file)")
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            return Skipped(source, "not a regular file")
+        if st.st_size > max_bytes:
+            return Skipped(source, f"too large ({st.st_size / 2**20:.1f} MB; the limit is "
+                                   f"{max_bytes / 2**20:g} MB, set QA_MAX_FILE_MB to change it)")
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)  # never more than the limit, even if the file grew
+        if len(raw) > max_bytes:
+            return Skipped(source, f"too large (it grew past the limit of {max_bytes / 2**20:g} MB while being read)")
     except FileNotFoundError:
         return Skipped(source, "disappeared while the corpus was being read")
     except OSError as exc:
         return Skipped(source, f"unreadable ({exc.strerror or exc})")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Skipped(source, "UTF-16 text, not UTF-8 (save it as UTF-8)")
     if b"\x00" in raw[:8192]:
         return Skipped(source, "binary file, not text")
     try:
@@ -65,7 +96,7 @@ def read_document(path: Path, root: Path, max_bytes: int) -> Document | Skipped:
 
 
 def load_documents(
-    docs_dir: str | Path, extensions: tuple[str, ...] = (".txt", ".md"), max_bytes: int = 64 * 2**20
+    docs_dir: str | Path, extensions: tuple[str, ...] = (".txt", ".md"), max_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> tuple[list[Document], list[Skipped]]:
     """All readable ``.txt``/``.md`` documents under ``docs_dir`` (recursively), and the skipped ones."""
     root = Path(docs_dir)
@@ -128,16 +159,38 @@ def _word_chunks(text: str, start: int, end: int, words: int) -> Iterator[tuple[
 SentenceFn = Callable[[list[str]], Iterable[tuple[list[tuple[int, int]], list[Entity]]]]
 
 
-def spacy_sentences(nlp, batch_size: int = 64) -> SentenceFn:
-    """Adapter: spaCy pipeline → per text, its sentence spans and entities (offsets in the text)."""
+def spacy_sentences(nlp, batch_size: int = 64, max_chars: int = 100_000) -> SentenceFn:
+    """Adapter: spaCy pipeline → per text, its sentence spans and entities (offsets in the text).
+
+    A text longer than ``max_chars`` (a document that is one giant line) is parsed in pieces cut
+    at whitespace: spaCy refuses texts over ``nlp.max_length`` and needs memory in proportion.
+    """
+    limit = max(1, min(max_chars, nlp.max_length))
 
     def run(texts: list[str]):
-        for doc in nlp.pipe(texts, batch_size=batch_size):
-            sents = [(s.start_char, s.end_char) for s in doc.sents]
-            ents = [Entity(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        pieces = ((text[s:e], (i, s)) for i, text in enumerate(texts) for s, e in _pieces(text, limit))
+        parsed = nlp.pipe(pieces, as_tuples=True, batch_size=batch_size)
+        for _, group in itertools.groupby(parsed, key=lambda item: item[1][0]):
+            sents: list[tuple[int, int]] = []
+            ents: list[Entity] = []
+            for doc, (_, base) in group:
+                sents += [(base + s.start_char, base + s.end_char) for s in doc.sents]
+                ents += [Entity(base + e.start_char, base + e.end_char, e.label_) for e in doc.ents]
             yield sents, ents
 
     return run
+
+
+def _pieces(text: str, limit: int) -> list[tuple[int, int]]:
+    """(start, end) pieces of ``text`` of at most ``limit`` characters, cut at whitespace if any."""
+    pieces, start = [], 0
+    while len(text) - start > limit:
+        cut = max(text.rfind(ch, start + limit // 2, start + limit) for ch in " \n\t")
+        cut = cut if cut > start else start + limit
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, len(text)))
+    return pieces
 
 
 class PassageSplitter:

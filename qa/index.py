@@ -35,6 +35,7 @@ from qa.documents import (
     Skipped,
     _iter_files,
     load_documents,
+    source_of,
 )
 from qa.types import Entity, Passage
 
@@ -113,9 +114,9 @@ def corpus_signature(settings: Settings) -> dict[str, list[int]]:
     for path in _iter_files(root, settings.extensions):
         try:
             st = path.stat()
-        except OSError:
-            continue
-        sig[path.relative_to(root).as_posix()] = [st.st_size, st.st_mtime_ns]
+            sig[source_of(path, root)] = [st.st_size, st.st_mtime_ns]
+        except (OSError, RuntimeError):  # broken link, loop, gone: listed all the same, as skipped
+            sig[source_of(path, root)] = [-1, -1]
     return sig
 
 
@@ -221,8 +222,8 @@ class IndexStore:
 
     def _current_folder(self) -> Path | None:
         try:
-            name = (self.folder / CURRENT).read_text().strip()
-        except OSError:
+            name = (self.folder / CURRENT).read_text(encoding="utf-8").strip()
+        except (OSError, ValueError):  # ValueError: not UTF-8 (a damaged pointer)
             return None
         folder = self.folder / name
         return folder if name.startswith("build-") and folder.is_dir() else None
@@ -232,10 +233,13 @@ class IndexStore:
         if folder is None:
             return None, "no index yet"
         try:
-            manifest = json.loads((folder / MANIFEST).read_text())
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None, "the index was unreadable"
-        why = self._stale_reason(manifest)
+        try:
+            why = self._stale_reason(manifest)
+        except (AttributeError, KeyError, TypeError):  # valid JSON, but not a manifest we wrote
+            return None, "the index was unreadable"
         if why:
             return None, why
         if check_only:
@@ -349,7 +353,9 @@ class IndexStore:
         where = self.settings.docs_dir
         if not skipped:
             return f"The corpus folder {where} holds no .txt or .md document. Add some and ask again."
-        reasons = "; ".join(f"{s.source}: {s.reason}" for s in skipped)
+        reasons = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
+        if len(skipped) > 5:
+            reasons += f"; and {len(skipped) - 5} more"
         return f"No document in {where} could be indexed ({reasons})."
 
 

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from qa.config import Settings
 from qa.confidence import Calibrator, span_features
 from qa.index import BuildReport, Index, IndexStore, Progress
@@ -26,6 +28,12 @@ from qa.types import Answer, Citation, Hit, Passage, Span
 
 class InvalidQuestion(ValueError):
     """The question can't be asked as it is; the message tells the person what to change."""
+
+
+def _load_corpus_nlp():
+    from qa.models import load_corpus_nlp
+
+    return load_corpus_nlp()
 
 
 _shared: dict[str, object] = {}
@@ -82,6 +90,7 @@ class QA:
         self._checked_at = 0.0
         self.check_interval = check_interval
         self.last_report: BuildReport | None = None
+        self._text_cache: dict[tuple[str, str], tuple[Passage, object]] = {}
 
     # ----------------------------------------------------------------- models
 
@@ -102,6 +111,12 @@ class QA:
                 lambda: SpanReader(max_length=s.max_length, stride=s.stride, max_answer_tokens=s.max_answer_tokens),
             )
         return self._reader
+
+    @property
+    def answer_types(self):
+        from qa.answer_types import AnswerTypes
+
+        return _shared_model("answer_types", AnswerTypes.load)
 
     @property
     def resolver(self):
@@ -160,7 +175,7 @@ class QA:
         t4 = time.perf_counter()
         spans = self.reader.read(resolved, hits[: self.settings.read_passages])
         t5 = time.perf_counter()
-        answer = self.decide(spans, hits)
+        answer = self.decide(spans, hits, self._type_probs(query_vec))
         timings = {"resolve": t1 - t0, "index_check": t2 - t1, "encode": t3 - t2, "retrieve": t4 - t3,
                    "read": t5 - t4, "total": time.perf_counter() - t0}
         return Answer(answer.answer, answer.score, answer.citations, question, resolved,
@@ -170,21 +185,46 @@ class QA:
         """Answer from one given text only (no index): the reader alone, as in SQuAD reading mode."""
         t0 = time.perf_counter()
         clean = check_question(question, self.settings.max_question_chars)
-        q_vec, t_vec = self.embedder.encode([clean, text])
-        passage = Passage(0, source, 0, len(text), text)
+        passage, t_vec = self._text_passage(text, source)
+        q_vec = self.embedder.encode([clean])[0]
         hit = Hit(passage, 1.0, float(q_vec @ t_vec), 0.0, 0)
         spans = self.reader.read(clean, [hit])
-        answer = self.decide(spans, [hit])
+        answer = self.decide(spans, [hit], self._type_probs(q_vec))
         return Answer(answer.answer, answer.score, answer.citations, question, clean, answer.candidate,
                       {"total": time.perf_counter() - t0})
 
-    def decide(self, spans: list[Span], hits: list[Hit]) -> Answer:
+    def text_passage(self, text: str, source: str = "text") -> Passage:
+        """A whole text as one passage, with its spaCy entities (as the index would store)."""
+        return self._text_passage(text, source)[0]
+
+    def _text_passage(self, text: str, source: str) -> tuple[Passage, np.ndarray]:
+        """(passage, embedding) of a text; cached, since evaluations ask many questions per text."""
+        key = (source, text)
+        with self._lock:
+            cached = self._text_cache.get(key)
+        if cached is None:
+            from qa.documents import spacy_sentences
+
+            nlp = _shared_model("corpus_nlp", _load_corpus_nlp)
+            _, ents = next(iter(spacy_sentences(nlp)([text])))
+            cached = (Passage(0, source, 0, len(text), text, "", tuple(ents)), self.embedder.encode([text])[0])
+            with self._lock:
+                if len(self._text_cache) >= 256:
+                    self._text_cache.pop(next(iter(self._text_cache)))
+                self._text_cache[key] = cached
+        return cached
+
+    def _type_probs(self, query_vec):
+        clf = self.answer_types
+        return clf.probabilities(query_vec) if clf is not None else None
+
+    def decide(self, spans: list[Span], hits: list[Hit], type_probs=None) -> Answer:
         """Answer with the best span if the calibrated confidence is high enough, else abstain."""
         if not spans:
             closest = [self._citation(hits[0])] if hits else []
             return Answer(None, 1.0 if not hits else 0.9, closest)
         best = spans[0]
-        p = self.calibrator.probability(span_features(best, spans, hits))
+        p = self.calibrator.probability(span_features(best, spans, hits, type_probs))
         if p < self.calibrator.threshold:
             return Answer(None, 1.0 - p, [self._citation(best.hit)], candidate=best.text)
         citations = [self._citation(best.hit, best, p)]
@@ -193,7 +233,8 @@ class QA:
         for s in spans[1:]:  # the same answer found in other passages supports it too
             if s.hit.passage.id not in seen and normalize_answer(s.text) == key and key:
                 seen.add(s.hit.passage.id)
-                citations.append(self._citation(s.hit, s, self.calibrator.probability(span_features(s, spans, hits))))
+                p_s = self.calibrator.probability(span_features(s, spans, hits, type_probs))
+                citations.append(self._citation(s.hit, s, p_s))
         return Answer(best.text, p, citations, candidate=best.text)
 
     @staticmethod
