@@ -151,7 +151,7 @@ class IndexState:
 
 def progress_text(s: IndexState) -> str:
     """``'Building the index (no index yet): embedding passages 40/96 (42%)'``."""
-    what = f"Building the index ({s.reason})" if s.reason else "Preparing the index"
+    what = f"Building the index ({s.reason})" if s.reason else "Loading the index"
     if not s.stage:
         return f"{what}…"
     if s.total > 1:
@@ -240,7 +240,9 @@ class IndexWatcher:
         from qa.models import ModelNotInstalled
 
         try:
-            self._progress("loading", 0, 0)
+            if not self.state().reason:  # first start: say whether it builds or just loads
+                status = self.qa.store.status()
+                self._update(reason="" if status == "fresh" else status)
             index, report = self.qa.index(progress=self._progress)
             counts = Counter(p.source for p in index.passages)
             summary = report.summary().splitlines()[0] if report else "Loaded the existing index."
@@ -375,22 +377,25 @@ class Chat:
             yield conv
             return
         conv.messages.append({"role": "user", "content": user_html(question)})
+        slot = len(conv.messages)  # where the reply goes (by position: another turn may follow)
         conv.messages.append({"role": "assistant", "content": notice_html("Searching the documents…", "progress")})
         yield conv
+
+        def show(content: str) -> Conversation:
+            conv.messages[slot] = {"role": "assistant", "content": content}
+            return conv
 
         state = self.watcher.poll(force=True)
         deadline = time.monotonic() + self.build_timeout
         while state.phase in ("starting", "building") and time.monotonic() < deadline:
-            conv.messages[-1] = {"role": "assistant", "content": notice_html(progress_text(state) + " — your "
-                                 "question will be answered as soon as it is ready.", "progress")}
-            yield conv
+            yield show(notice_html(progress_text(state) + " — your question will be answered as soon as "
+                                   "it is ready.", "progress"))
             state = self.watcher.wait(self.tick)
-        if state.phase == "error":
-            conv.messages[-1] = {"role": "assistant", "content": notice_html(state.error, "error")}
-            yield conv
+        if state.phase != "ready":
+            yield show(notice_html(state.error or "The index is taking too long to build; please try again "
+                                   "in a few minutes.", "error"))
             return
-        conv.messages[-1] = {"role": "assistant", "content": self._reply(question, conv.history)}
-        yield conv
+        yield show(self._reply(question, conv.history))
 
     def _reply(self, question: str, history: History) -> str:
         """The reply's HTML (a friendly line instead of any exception); an answered or

@@ -65,3 +65,81 @@ def article_qa(tmp_path_factory):
     qa = QA(docs_dir=ARTICLE_DIR, index_dir=tmp_path_factory.mktemp("article-index"))
     qa.index()
     return qa
+
+
+# ----------------------------------------------------------------- the chat page (app.py)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-quic", "--disable-sync"]
+
+
+class RunningApp:
+    """``python app.py`` in a subprocess on a free port, over its own corpus and index folders."""
+
+    def __init__(self, docs: Path, index: Path, log: Path, startup_timeout: float = 300.0) -> None:
+        import os
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.docs, self.index, self.log = docs, index, log
+        env = {**os.environ, "GRADIO_SERVER_PORT": str(self.port), "QA_DOCS_DIR": str(docs),
+               "QA_INDEX_DIR": str(index), "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+        env.pop("GRADIO_SERVER_NAME", None)
+        self._log = open(log, "w")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            self._wait(startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, timeout: float) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"app.py did not answer on {self.url} within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        self._log.flush()
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def ui_app(tmp_path_factory):
+    """The real app (one per test module) over a temporary copy of the article and a temporary index."""
+    root = tmp_path_factory.mktemp("ui")
+    docs = root / "docs"
+    shutil.copytree(ARTICLE_DIR, docs)
+    app = RunningApp(docs, root / "index", root / "app.log")
+    yield app
+    app.stop()

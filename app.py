@@ -1,0 +1,153 @@
+"""articleqa's chat page (Gradio 6): cited, highlighted answers from the documents.
+
+    python app.py                  # http://127.0.0.1:7860 (port: $GRADIO_SERVER_PORT)
+    python app.py --host 0.0.0.0   # reachable from other machines: read the README first
+
+The corpus and index folders come from ``QA_DOCS_DIR`` / ``QA_INDEX_DIR`` as for ``qa``.
+The page logic lives in :mod:`qa.ui` (no gradio there); this file lays the page out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Iterator
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline tool
+
+import gradio as gr  # noqa: E402
+
+from qa.ui import Chat, Conversation, IndexWatcher, answer_dict, documents_html, status_html  # noqa: E402
+
+EXAMPLES = [
+    "Who led the Ukrainian officials in Florida?",
+    "Who did Witkoff plan to meet?",
+    "Where did Zelenskyy meet Macron?",
+    "What is the recipe for banana bread?",  # not in the article: shows how the page says so
+]
+# Questions answered at once. The reader and encoder already use both cores for one question,
+# so more parallel work only slows each answer; 2 lets a short question overlap a long one.
+# Measured figures are in the README (UI section).
+CONCURRENCY = 2
+
+CSS = """
+.qa-answer { font-size: 1.2em; font-weight: 600; margin-bottom: .2em; }
+.qa-meta, .qa-source, .qa-resolved { color: var(--body-text-color-subdued); font-size: .9em; }
+.qa-doc { font-family: var(--font-mono); }
+.qa-passage { border-left: 3px solid var(--color-accent); margin: .3em 0 .6em; padding: .2em .8em; }
+.qa-reply mark { background: #fde047; color: #111; padding: 0 .15em; border-radius: 3px; }
+.qa-closest .qa-label, .qa-docs .qa-label { font-style: italic; margin-top: .4em; }
+.qa-closest .qa-passage { border-left-color: var(--border-color-primary); }
+.qa-question { white-space: pre-wrap; }
+.qa-notice.qa-warning, .qa-notice.qa-error { color: var(--error-text-color); }
+.qa-notice.qa-progress { font-style: italic; }
+.qa-bar { width: 100%; }
+.qa-docs ul { margin: 0; padding-left: 1.1em; }
+#index-status [data-testid="status-tracker"], #documents [data-testid="status-tracker"] { display: none !important; }
+"""
+
+
+def build_app(chat: Chat) -> gr.Blocks:
+    """The page: chat with examples on the left; index status and the documents on the right."""
+    from qa.models import ModelNotInstalled
+    from qa.pipeline import InvalidQuestion
+
+    watcher = chat.watcher
+    with gr.Blocks(title="articleqa", analytics_enabled=False) as demo:
+        conv = gr.State(Conversation())
+        shown = gr.State(-1)  # version of the index state this page shows
+        gr.Markdown("## articleqa\nAsk about the documents. Every answer is quoted from them, "
+                    "with the passage it comes from and the answer highlighted.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                # messages are HTML built by qa.ui with every text escaped: shown as HTML, never
+                # as Markdown (so user text can't format itself), and still sanitized by Gradio
+                chatbot = gr.Chatbot(
+                    elem_id="chat", label="Conversation", height=520, render_markdown=False,
+                    sanitize_html=True, allow_tags=False, latex_delimiters=[], buttons=[],
+                    feedback_options=None, group_consecutive_messages=False,
+                    placeholder="Ask a question, or click an example below.",
+                )
+                with gr.Row():
+                    box = gr.Textbox(elem_id="question", show_label=False, scale=5, autofocus=True,
+                                     placeholder="Ask a question about the documents…", submit_btn=False)
+                    send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                gr.Markdown("**Examples**")
+                with gr.Row(elem_id="examples"):
+                    examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
+            with gr.Column(scale=1):
+                gr.Markdown("**Index**")
+                status = gr.HTML(elem_id="index-status")
+                gr.Markdown("**Documents**")
+                docs = gr.HTML(elem_id="documents")
+        timer = gr.Timer(2.0)  # cheap: the state is in memory, and unchanged states aren't resent
+
+        def respond(question: str, state: Conversation) -> Iterator[tuple]:
+            """One chat turn: clear the box, then show each step of the reply."""
+            for c in chat.respond(question, state):
+                yield "", c.messages, c
+
+        def refresh(seen: int) -> tuple:
+            """Redraw the index status and document list if they changed since version ``seen``."""
+            s = watcher.poll()
+            if s.version == seen:
+                return gr.skip(), gr.skip(), seen
+            return status_html(s), documents_html(s), s.version
+
+        turn = dict(fn=respond, outputs=[box, chatbot, conv], show_progress="minimal",
+                    concurrency_id="ask", api_visibility="private")
+        box.submit(inputs=[box, conv], **turn)
+        send.click(inputs=[box, conv], **turn)
+        for b in examples:
+            b.click(inputs=[b, conv], **turn)
+        chatbot.clear(Conversation, outputs=conv, api_visibility="private")  # the bin icon: start afresh
+        poll = dict(fn=refresh, inputs=shown, outputs=[status, docs, shown], queue=False,
+                    show_progress="hidden", api_visibility="private")
+        demo.load(**poll)
+        timer.tick(**poll)
+
+        def api_ask(question: str, history: list[list[str | None]] | None = None) -> dict:
+            """Answer a question from the documents: answer (None: they don't say), score, citations.
+            ``history`` holds the earlier [question, answer] turns, oldest first, for follow-ups."""
+            try:
+                ans = chat.asker(question, history=[(q, a) for q, a in history] if history else None)
+            except (InvalidQuestion, ModelNotInstalled) as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+            return answer_dict(ans)
+
+        gr.api(api_ask, api_name="ask", concurrency_id="ask")
+    return demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the options, start loading the index in the background and serve the page."""
+    p = argparse.ArgumentParser(description="articleqa chat page")
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860))
+    p.add_argument("--concurrency", type=int, default=int(os.environ.get("QA_UI_CONCURRENCY") or CONCURRENCY),
+                   help=f"questions answered at once (default {CONCURRENCY})")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from qa.pipeline import ask, default_qa
+
+    qa = default_qa()
+    watcher = IndexWatcher(qa)
+    watcher.start()
+    demo = build_app(Chat(ask, watcher, qa.settings.max_question_chars))
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=64)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.warning("Listening on %s: anyone who can reach port %d can use this app (there is no login).",
+                        args.host, args.port)
+    demo.launch(
+        server_name=args.host, server_port=args.port, share=False, show_error=False, ssr_mode=False,
+        run_history=False, enable_monitoring=False, footer_links=["api"], max_file_size="1mb",
+        blocked_paths=[str(qa.settings.docs_dir.resolve()), str(qa.settings.index_dir.resolve())],
+        css=CSS,
+    )
+
+
+if __name__ == "__main__":
+    main()
