@@ -53,18 +53,22 @@ def collect(data: str, questions: int, seed: int, work: Path):
     qa = QA(docs_dir=docs, index_dir=work / "index")
     qa.index()
     retriever = qa._ready()
-    reader, k = qa.reader, qa.settings.read_passages
+    reader, s = qa.reader, qa.settings
     rows, labels, kinds = [], [], []
 
     def add(question, hits, golds, kind, type_probs):
-        spans = reader.read(question, hits[:k])
-        if not spans:
-            return
-        feats = span_features(spans[0], spans, hits, type_probs)
-        right = bool(golds) and max(f1_score(spans[0].text, g) for g in golds) >= 0.5
-        rows.append([feats[f] for f in FEATURES])
-        labels.append(float(right))
-        kinds.append(kind)
+        """One case per reading depth ask() uses: the first passages, then the wider look."""
+        first = reader.read(question, hits[: s.read_passages])
+        more = reader.read(question, hits[s.read_passages : s.read_more]) if len(hits) > s.read_passages else []
+        wide = sorted(first + more, key=lambda x: x.score - x.null_score, reverse=True)
+        for spans in (first, wide) if more else (first,):
+            if not spans:
+                continue
+            feats = span_features(spans[0], spans, hits, type_probs)
+            right = bool(golds) and max(f1_score(spans[0].text, g) for g in golds) >= 0.5
+            rows.append([feats[f] for f in FEATURES])
+            labels.append(float(right))
+            kinds.append(kind)
 
     for q, context, source, art in tqdm(items, desc="calibration questions"):
         golds = [a.text for a in q.answers]

@@ -64,7 +64,8 @@ class Settings:
     candidates: int = 30  # per retriever, before fusion
     rrf_k: int = 60
     # reading
-    read_passages: int = 3  # passages (after fusion) the reader reads
+    read_passages: int = 2  # passages (after fusion) the reader reads first
+    read_more: int = 5  # ... and up to this many when the first ones give no confident answer
     max_length: int = 128  # reader window, tokens
     stride: int = 48  # window overlap, tokens
     max_answer_tokens: int = 30

@@ -173,13 +173,28 @@ class QA:
         t3 = time.perf_counter()
         hits = retriever.retrieve(resolved, self.settings.top_k, query_vec=query_vec)
         t4 = time.perf_counter()
-        spans = self.reader.read(resolved, hits[: self.settings.read_passages])
+        types = self._type_probs(query_vec)
+        spans, answer = self.read(resolved, hits, types)
         t5 = time.perf_counter()
-        answer = self.decide(spans, hits, self._type_probs(query_vec))
         timings = {"resolve": t1 - t0, "index_check": t2 - t1, "encode": t3 - t2, "retrieve": t4 - t3,
                    "read": t5 - t4, "total": time.perf_counter() - t0}
         return Answer(answer.answer, answer.score, answer.citations, question, resolved,
                       answer.candidate, timings)
+
+    def read(self, question: str, hits: list[Hit], type_probs=None) -> tuple[list[Span], Answer]:
+        """Read the top passages; when they give no confident answer, read a few more.
+
+        Most answers sit in the first passages, so the common case costs one small reader
+        pass; the second look trades latency for recall only where it is needed.
+        """
+        first = self.settings.read_passages
+        spans = self.reader.read(question, hits[:first])
+        answer = self.decide(spans, hits, type_probs)
+        if answer.answer is None and len(hits) > first and self.settings.read_more > first:
+            more = self.reader.read(question, hits[first : self.settings.read_more])
+            spans = sorted(spans + more, key=lambda s: s.score - s.null_score, reverse=True)
+            answer = self.decide(spans, hits, type_probs)
+        return spans, answer
 
     def ask_text(self, question: str, text: str, source: str = "text") -> Answer:
         """Answer from one given text only (no index): the reader alone, as in SQuAD reading mode."""

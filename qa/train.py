@@ -48,7 +48,7 @@ class TrainConfig:
     base_model: str | None = None  # default: the installed all-MiniLM-L6-v2
     ambiguous: str | None = None  # ids whose answer offset is a guess: dropped
     seed: int = 13
-    epochs: float = 1.5
+    epochs: float = 1.0
     batch_size: int = 32
     lr: float = 1e-4
     warmup: float = 0.05
@@ -377,6 +377,8 @@ def export(model, tokenizer, cfg: TrainConfig, history: list[dict], dest: Path) 
     tokenizer.save_pretrained(dest)
     cfg_dict = dataclasses.asdict(cfg)
     (dest / "training.json").write_text(json.dumps({"config": cfg_dict, "history": history}, indent=1))
+    for f in dest.iterdir():
+        f.chmod(0o644)  # safetensors writes owner-only files; the weights are meant to be shared
     print(f"exported to {dest}", flush=True)
 
 
