@@ -75,7 +75,9 @@ def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTE
             return Skipped(source, f"too large ({st.st_size / 2**20:.1f} MB; the limit is "
                                    f"{max_bytes / 2**20:g} MB, set QA_MAX_FILE_MB to change it)")
         with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)  # never more than the limit, even if the file grew
+            raw = fh.read(st.st_size + 1)  # one byte more than stat() said shows if it has grown
+            if len(raw) > st.st_size:
+                raw += fh.read(max_bytes + 1 - len(raw))  # never more than the limit
         if len(raw) > max_bytes:
             return Skipped(source, f"too large (it grew past the limit of {max_bytes / 2**20:g} MB while being read)")
     except FileNotFoundError:

@@ -57,7 +57,8 @@ class FollowupResolver:
     def resolve(self, question: str, history: History | None) -> str:
         """The question made standalone; unchanged when it already is, or without history."""
         question = question.strip()
-        turns = [(q, a) for q, a in (history or []) if q and q.strip()]
+        turns = [(_clean(q), _clean(a) if a else None) for q, a in (history or []) if q]
+        turns = [(q, a) for q, a in turns if q]
         if not turns:
             return question
         prev_q, prev_a = turns[-1]
@@ -176,6 +177,16 @@ class FollowupResolver:
                 if label == kind_:
                     return text
         return None
+
+
+MAX_TURN_CHARS = 2000  # more than any question or answer; keeps spaCy's work bounded
+
+
+def _clean(text: str) -> str:
+    """An earlier turn as the parser may see it: control characters and lone surrogates
+    (which spaCy can't encode) become spaces, runs of whitespace one space; overly long text is cut."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(text)[:MAX_TURN_CHARS])
+    return " ".join(text.split())
 
 
 def _subject(doc):

@@ -345,9 +345,12 @@ class IndexStore:
                     os.fsync(fh.fileno())
 
     def _remove_old_builds(self, keep: str) -> None:
+        """Earlier builds, and what a killed build left behind (caller holds the lock)."""
         for old in self.folder.glob("build-*"):
             if old.name != keep:
                 shutil.rmtree(old, ignore_errors=True)
+        for tmp in self.folder.glob(f".{CURRENT}.*.tmp"):
+            tmp.unlink(missing_ok=True)
 
     def _empty_message(self, skipped: list[Skipped]) -> str:
         where = self.settings.docs_dir
