@@ -64,7 +64,7 @@ def collect(data: str, questions: int, seed: int, work: Path):
         for spans in (first, wide) if more else (first,):
             if not spans:
                 continue
-            feats = span_features(spans[0], spans, hits, type_probs)
+            feats = span_features(question, spans[0], spans, hits, type_probs)
             right = bool(golds) and max(f1_score(spans[0].text, g) for g in golds) >= 0.5
             rows.append([feats[f] for f in FEATURES])
             labels.append(float(right))

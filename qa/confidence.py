@@ -12,8 +12,10 @@ abstains otherwise; ``Answer.score`` is that probability (or 1 - it when abstain
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,18 +24,62 @@ import numpy as np
 from qa.types import Hit, Span
 
 FEATURES = ("margin", "span_score", "null_score", "dense", "top_rank", "agree", "length",
-            "type_match", "type_mismatch")
+            "type_match", "type_mismatch", "q_coverage", "q_missing_names")
 DEFAULT_PATH = Path(__file__).parent / "weights" / "calibration.json"
 
 
+_WORD = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _stems(words: list[str]) -> list[str]:
+    return _stemmer().stemWords([w.lower() for w in words])
+
+
+def question_support(question: str, passage: str) -> tuple[float, float]:
+    """(coverage, missing names): how much of the question the passage talks about.
+
+    Coverage is the share of the question's content words (stemmed, stop words dropped) that
+    the passage contains; missing names counts capitalised or numeric question words absent
+    from it (capped at 3) — the usual sign that a passage is about something else.
+
+    >>> question_support("When did Ann visit Rome?", "Ann visited Rome in 1990.")
+    (1.0, 0.0)
+    >>> question_support("When did Ann visit Paris?", "Ann visited Rome in 1990.")
+    (0.6666666666666666, 1.0)
+    """
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = _WORD.findall(question)
+    content = [(i, w) for i, w in enumerate(words) if w.lower() not in STOP_WORDS]
+    if not content:
+        return 1.0, 0.0
+    have = set(_stems(_WORD.findall(passage)))
+    stems = _stems([w for _, w in content])
+    coverage = sum(st in have for st in stems) / len(stems)
+    # a capital on the question's first word says nothing: only later ones mark names
+    names = [st for (i, w), st in zip(content, stems)
+             if (i > 0 and w[:1].isupper()) or any(c.isdigit() for c in w)]
+    missing = min(3, sum(st not in have for st in names))
+    return coverage, float(missing)
+
+
 def span_features(
-    best: Span, spans: list[Span], hits: list[Hit], type_probs: np.ndarray | None = None
+    question: str, best: Span, spans: list[Span], hits: list[Hit], type_probs: np.ndarray | None = None
 ) -> dict[str, float]:
     """Evidence for ``best``: reader margin over "no answer", retrieval similarity, agreement,
-    and whether the span fits the question's expected answer type (``type_probs``)."""
+    whether the span fits the question's expected answer type (``type_probs``), and how much
+    of the question its passage covers."""
     from qa.answer_types import type_fit
 
     match, mismatch = type_fit(type_probs, best)
+    coverage, missing = question_support(question, best.hit.passage.indexed_text)
     same = sum(1 for s in spans[:5] if s.text.strip().lower() == best.text.strip().lower())
     top_dense = max((h.dense_score for h in hits), default=0.0)
     return {
@@ -46,6 +92,8 @@ def span_features(
         "length": math.log1p(len(best.text.split())),
         "type_match": match,
         "type_mismatch": mismatch,
+        "q_coverage": coverage,
+        "q_missing_names": missing,
     }
 
 

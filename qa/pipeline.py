@@ -189,11 +189,11 @@ class QA:
         """
         first = self.settings.read_passages
         spans = self.reader.read(question, hits[:first])
-        answer = self.decide(spans, hits, type_probs)
+        answer = self.decide(question, spans, hits, type_probs)
         if answer.answer is None and len(hits) > first and self.settings.read_more > first:
             more = self.reader.read(question, hits[first : self.settings.read_more])
             spans = sorted(spans + more, key=lambda s: s.score - s.null_score, reverse=True)
-            answer = self.decide(spans, hits, type_probs)
+            answer = self.decide(question, spans, hits, type_probs)
         return spans, answer
 
     def ask_text(self, question: str, text: str, source: str = "text") -> Answer:
@@ -204,7 +204,7 @@ class QA:
         q_vec = self.embedder.encode([clean])[0]
         hit = Hit(passage, 1.0, float(q_vec @ t_vec), 0.0, 0)
         spans = self.reader.read(clean, [hit])
-        answer = self.decide(spans, [hit], self._type_probs(q_vec))
+        answer = self.decide(clean, spans, [hit], self._type_probs(q_vec))
         return Answer(answer.answer, answer.score, answer.citations, question, clean, answer.candidate,
                       {"total": time.perf_counter() - t0})
 
@@ -233,13 +233,13 @@ class QA:
         clf = self.answer_types
         return clf.probabilities(query_vec) if clf is not None else None
 
-    def decide(self, spans: list[Span], hits: list[Hit], type_probs=None) -> Answer:
+    def decide(self, question: str, spans: list[Span], hits: list[Hit], type_probs=None) -> Answer:
         """Answer with the best span if the calibrated confidence is high enough, else abstain."""
         if not spans:
             closest = [self._citation(hits[0])] if hits else []
             return Answer(None, 1.0 if not hits else 0.9, closest)
         best = spans[0]
-        p = self.calibrator.probability(span_features(best, spans, hits, type_probs))
+        p = self.calibrator.probability(span_features(question, best, spans, hits, type_probs))
         if p < self.calibrator.threshold:
             return Answer(None, 1.0 - p, [self._citation(best.hit)], candidate=best.text)
         citations = [self._citation(best.hit, best, p)]
@@ -248,7 +248,7 @@ class QA:
         for s in spans[1:]:  # the same answer found in other passages supports it too
             if s.hit.passage.id not in seen and normalize_answer(s.text) == key and key:
                 seen.add(s.hit.passage.id)
-                p_s = self.calibrator.probability(span_features(s, spans, hits, type_probs))
+                p_s = self.calibrator.probability(span_features(question, s, spans, hits, type_probs))
                 citations.append(self._citation(s.hit, s, p_s))
         return Answer(best.text, p, citations, candidate=best.text)
 
