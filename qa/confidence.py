@@ -54,7 +54,7 @@ def question_support(question: str, passage: str) -> tuple[float, float]:
     >>> question_support("When did Ann visit Paris?", "Ann visited Rome in 1990.")
     (0.6666666666666666, 1.0)
     """
-    from spacy.lang.en.stop_words import STOP_WORDS
+    from bm25s.stopwords import STOPWORDS_EN_PLUS as STOP_WORDS  # loaded for retrieval anyway
 
     words = _WORD.findall(question)
     content = [(i, w) for i, w in enumerate(words) if w.lower() not in STOP_WORDS]

@@ -6,6 +6,7 @@ A missing package raises :class:`ModelNotInstalled` naming what to install.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -53,8 +54,11 @@ def load_spacy():
         ) from exc
 
 
+@functools.lru_cache(maxsize=1)
 def load_corpus_nlp():
-    """spaCy for indexing: sentence boundaries (senter) and entities only, which is fast."""
+    """spaCy for indexing: sentence boundaries (senter) and entities only, which is fast.
+
+    Loaded once per process (about half a second) and shared by every build."""
     import spacy
 
     try:

@@ -47,7 +47,7 @@ class HybridRetriever:
     def sparse(self, query: str, n: int) -> tuple[list[int], dict[int, float]]:
         tokens = self.index.bm25_tokenizer.tokenize([query], update_vocab=False, show_progress=False)
         n = min(n, len(self.index.passages))
-        docs, scores = self.index.bm25.retrieve(tokens, k=n, show_progress=False, n_threads=1)
+        docs, scores = self.index.bm25.retrieve(tokens, k=n, show_progress=False, n_threads=0)  # 0: inline, no pool
         pairs = [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
         return [i for i, _ in pairs], dict(pairs)
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from qa.metrics import best_over_golds
 from qa.reader.spans import best_spans, null_score
-from qa.reader.windows import answer_token_span, encode_windows
+from qa.reader.windows import WindowTokenizer, answer_token_span, encode_windows
 from qa.squad import SquadArticle, load_squad
 
 
@@ -272,7 +272,7 @@ def train(cfg: TrainConfig) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from tqdm import tqdm
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoModelForQuestionAnswering
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -286,7 +286,7 @@ def train(cfg: TrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
 
     base = cfg.base_model or default_base_model()
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    tokenizer = WindowTokenizer(base)
     model = AutoModelForQuestionAnswering.from_pretrained(base)
 
     articles = load_squad(cfg.data)
@@ -363,18 +363,20 @@ def train(cfg: TrainConfig) -> dict:
     save()
     (out / "history.json").write_text(json.dumps(history, indent=1))
     if step >= total and cfg.export:
-        export(model, tokenizer, cfg, history, Path(cfg.export))
+        export(model, base, cfg, history, Path(cfg.export))
     return history[-1]
 
 
-def export(model, tokenizer, cfg: TrainConfig, history: list[dict], dest: Path) -> None:
-    """Write the model in the Hugging Face layout (fp16 safetensors + tokenizer)."""
+def export(model, base: str, cfg: TrainConfig, history: list[dict], dest: Path) -> None:
+    """Write the model in the Hugging Face layout (fp16 safetensors + the base's tokenizer)."""
     import copy
+
+    from transformers import AutoTokenizer
 
     dest.mkdir(parents=True, exist_ok=True)
     half = copy.deepcopy(model).half()
     half.save_pretrained(dest, safe_serialization=True)
-    tokenizer.save_pretrained(dest)
+    AutoTokenizer.from_pretrained(base).save_pretrained(dest)
     cfg_dict = dataclasses.asdict(cfg)
     (dest / "training.json").write_text(json.dumps({"config": cfg_dict, "history": history}, indent=1))
     for f in dest.iterdir():
@@ -386,14 +388,14 @@ def export_checkpoint(ckpt: Path, dest: Path) -> None:
     """Export a checkpoint written by :func:`train` (e.g. after an early stop)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoModelForQuestionAnswering
 
     state = torch.load(ckpt, weights_only=False)
     cfg = TrainConfig(**state["config"])
     base = cfg.base_model or default_base_model()
     model = AutoModelForQuestionAnswering.from_pretrained(base)
     model.load_state_dict(state["model"])
-    export(model, AutoTokenizer.from_pretrained(base), cfg, state.get("history", []), dest)
+    export(model, base, cfg, state.get("history", []), dest)
 
 
 # ------------------------------------------------------------------------------ CLI

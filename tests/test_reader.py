@@ -21,11 +21,10 @@ def test_best_spans_empty_mask():
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from transformers import AutoTokenizer
-
     from qa.models import minilm_path
+    from qa.reader.windows import WindowTokenizer
 
-    return AutoTokenizer.from_pretrained(str(minilm_path()))
+    return WindowTokenizer(minilm_path())
 
 
 def test_windows_cover_a_long_context_with_exact_offsets(tokenizer):
@@ -57,3 +56,20 @@ def test_span_reader_maps_answers_to_document_offsets(article_qa):
         assert text[s.start : s.end] == s.text
         assert s.hit.passage.start <= s.start < s.end <= s.hit.passage.end
     assert "Umerov" in spans[0].text
+
+
+def test_window_tokenizer_matches_transformers(tokenizer):
+    """Our windows equal transformers' overflowing-token windows (what training used to use)."""
+    from transformers import AutoTokenizer
+
+    from qa.models import minilm_path
+
+    hf = AutoTokenizer.from_pretrained(str(minilm_path()))
+    qs = ["Who opened the station?", "When?"]
+    cs = ["The station was opened in 1901 by Ada Lovelace. " * 12, "It rained on Monday."]
+    ours = encode_windows(tokenizer, qs, cs, 64, 16)
+    ref = hf(qs, cs, truncation="only_second", max_length=64, stride=16, return_overflowing_tokens=True,
+             return_offsets_mapping=True)
+    assert ours.input_ids == ref["input_ids"]
+    assert ours.pair == list(ref["overflow_to_sample_mapping"])
+    assert [list(map(tuple, o)) for o in ours.offsets] == [list(map(tuple, o)) for o in ref["offset_mapping"]]

@@ -1,9 +1,7 @@
 """The trained span reader: a MiniLM encoder with a start/end head, run over passage windows.
 
 The weights ship in the Hugging Face layout (``qa/weights/reader``). At run time the model is
-executed by ONNX Runtime when it is installed (about twice as fast as torch on 2 CPU cores for
-these small batches): the ONNX graph is exported from the weights once and cached under
-``$QA_CACHE_DIR`` (default ``~/.cache/articleqa``). Without onnxruntime, torch runs it.
+executed by ONNX Runtime when it is installed (see :mod:`qa.onnx`); otherwise by torch.
 
     >>> reader = SpanReader()                                   # doctest: +SKIP
     >>> spans = reader.read("Who met Macron?", hits)            # doctest: +SKIP
@@ -13,17 +11,14 @@ these small batches): the ONNX graph is exported from the weights once and cache
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from qa.models import reader_path
 from qa.reader.spans import best_spans, null_score
-from qa.reader.windows import encode_windows
+from qa.reader.windows import WindowTokenizer, encode_windows
 from qa.types import Hit, Span
 
 
@@ -39,10 +34,8 @@ class SpanReader:
         spans_per_window: int = 3,
         backend: str = "auto",
     ) -> None:
-        from transformers import AutoTokenizer
-
         path = Path(model_dir or reader_path())
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        self.tokenizer = WindowTokenizer(path)
         self.model = load_model(path, backend)
         self.max_length = max_length
         self.stride = stride
@@ -87,8 +80,6 @@ class SpanReader:
 
 # ------------------------------------------------------------------------ backends
 
-INPUTS = ("input_ids", "token_type_ids", "attention_mask")
-
 
 class TorchModel:
     """The span model run by torch (fp32)."""
@@ -111,75 +102,40 @@ class TorchModel:
 class OnnxModel:
     """The span model run by ONNX Runtime from a cached export of the weights."""
 
-    def __init__(self, onnx_path: Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    def __init__(self, model_dir: Path) -> None:
+        from qa import onnx
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or os.cpu_count() or 1
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        path = onnx.cached_export("reader", model_dir / "model.safetensors", lambda: _logits_module(model_dir),
+                                  onnx.BERT_INPUTS, ("start_logits", "end_logits"))
+        self.session = onnx.session(path)
 
     def __call__(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray):
-        start, end = self.session.run(None, dict(zip(INPUTS, (ids, types, mask))))
+        from qa.onnx import BERT_INPUTS
+
+        start, end = self.session.run(None, dict(zip(BERT_INPUTS, (ids, types, mask))))
         return start, end
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "articleqa")
-
-
-def onnx_path_for(model_dir: Path) -> Path:
-    """Where the ONNX export of these weights is cached (keyed by the weights' hash)."""
-    h = hashlib.sha256()
-    with open(model_dir / "model.safetensors", "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return cache_dir() / f"reader-{h.hexdigest()[:16]}.onnx"
-
-
-def export_onnx(model_dir: Path, dest: Path) -> Path:
-    """Export the span model to ONNX (fp32, dynamic batch and length), atomically."""
+def _logits_module(model_dir: Path):
+    """The torch span model with plain (start, end) tensor outputs, for export."""
     import torch
-    from filelock import FileLock
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(dest) + ".lock"):
-        if dest.exists():
-            return dest
-        model = TorchModel(model_dir).model
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = TorchModel(model_dir).model
 
-        class Logits(torch.nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
+        def forward(self, input_ids, token_type_ids, attention_mask):
+            out = self.m(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
+            return out.start_logits, out.end_logits
 
-            def forward(self, input_ids, token_type_ids, attention_mask):
-                out = self.m(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
-                return out.start_logits, out.end_logits
-
-        example = tuple(torch.ones((2, 16), dtype=torch.long) for _ in INPUTS)
-        axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "start_logits", "end_logits")}
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        with warnings.catch_warnings():  # the tracer's notes on BERT's mask code are harmless
-            warnings.simplefilter("ignore")
-            torch.onnx.export(Logits(model).eval(), example, str(tmp), input_names=list(INPUTS),
-                              output_names=["start_logits", "end_logits"], dynamic_axes=axes,
-                              opset_version=17, dynamo=False)
-        os.replace(tmp, dest)
-    return dest
+    return LogitsOnly()
 
 
 def load_model(model_dir: Path, backend: str = "auto"):
     """The fastest available runner for the span model: "onnx", "torch" or "auto"."""
-    if backend in ("auto", "onnx"):
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            if backend == "onnx":
-                raise
-        else:
-            path = onnx_path_for(model_dir)
-            if not path.exists():
-                export_onnx(model_dir, path)
-            return OnnxModel(path)
+    from qa import onnx
+
+    if backend == "onnx" or (backend == "auto" and onnx.available()):
+        return OnnxModel(model_dir)
     return TorchModel(model_dir)

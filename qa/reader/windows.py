@@ -2,7 +2,7 @@
 
 Used both to train the span model and to run it, so the two see identical inputs.
 
-    >>> from transformers import AutoTokenizer                       # doctest: +SKIP
+    >>> tok = WindowTokenizer(model_dir)                              # doctest: +SKIP
     >>> w = encode_windows(tok, ["Who?"], ["Ann met Bob."], 128, 32) # doctest: +SKIP
     >>> w.offsets[0][w.context_mask[0].nonzero()[0][0]]              # doctest: +SKIP
     (0, 3)
@@ -10,7 +10,9 @@ Used both to train the span model and to run it, so the two see identical inputs
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -36,43 +38,63 @@ class Windows:
         return len(self.input_ids)
 
 
-def _clip_question(tokenizer, question: str) -> str:
-    ids = tokenizer(question, add_special_tokens=False)["input_ids"]
-    if len(ids) <= MAX_QUESTION_TOKENS:
-        return question
-    return tokenizer.decode(ids[:MAX_QUESTION_TOKENS])
+class WindowTokenizer:
+    """The reader's WordPiece tokenizer (Hugging Face ``tokenizers``, no transformers import).
+
+    Loads ``tokenizer.json`` from a model folder. Each (max_length, stride) gets its own
+    configured copy, so threads never change settings under each other.
+    """
+
+    def __init__(self, model_dir: str | Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._json = (Path(model_dir) / "tokenizer.json").read_text(encoding="utf-8")
+        self.plain = Tokenizer.from_str(self._json)
+        self.plain.no_truncation()
+        self.plain.no_padding()
+        self.pad_token_id = self.plain.token_to_id("[PAD]") or 0
+        self._windowed: dict[tuple[int, int], object] = {}
+        self._lock = threading.Lock()
+
+    def windowed(self, max_length: int, stride: int):
+        key = (max_length, stride)
+        with self._lock:
+            if key not in self._windowed:
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_str(self._json)
+                tok.no_padding()
+                tok.enable_truncation(max_length, stride=stride, strategy="only_second")
+                self._windowed[key] = tok
+            return self._windowed[key]
+
+    def clip_question(self, question: str) -> str:
+        """The question cut to ``MAX_QUESTION_TOKENS`` word pieces (at a character boundary)."""
+        enc = self.plain.encode(question, add_special_tokens=False)
+        if len(enc.ids) <= MAX_QUESTION_TOKENS:
+            return question
+        return question[: enc.offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
 def encode_windows(
-    tokenizer,
+    tokenizer: WindowTokenizer,
     questions: list[str],
     contexts: list[str],
     max_length: int,
     stride: int,
 ) -> Windows:
     """Tokenize pairs into windows of ``max_length`` tokens, overlapping by ``stride``."""
-    questions = [_clip_question(tokenizer, q.strip()) for q in questions]
-    enc = tokenizer(
-        questions,
-        contexts,
-        truncation="only_second",
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=False,
-    )
-    masks = []
-    for i in range(len(enc["input_ids"])):
-        seq = enc.sequence_ids(i)
-        masks.append(np.array([s == 1 for s in seq], dtype=bool))
-    return Windows(
-        input_ids=enc["input_ids"],
-        token_type_ids=enc["token_type_ids"],
-        offsets=[[tuple(o) for o in offs] for offs in enc["offset_mapping"]],
-        context_mask=masks,
-        pair=list(enc["overflow_to_sample_mapping"]),
-    )
+    pairs = [(tokenizer.clip_question(q.strip()), c) for q, c in zip(questions, contexts)]
+    encodings = tokenizer.windowed(max_length, stride).encode_batch(pairs)
+    w = Windows([], [], [], [], [])
+    for i, first in enumerate(encodings):
+        for enc in [first, *first.overflowing]:
+            w.input_ids.append(enc.ids)
+            w.token_type_ids.append(enc.type_ids)
+            w.offsets.append(enc.offsets)
+            w.context_mask.append(np.array([s == 1 for s in enc.sequence_ids], dtype=bool))
+            w.pair.append(i)
+    return w
 
 
 def answer_token_span(

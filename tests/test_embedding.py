@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+from qa.embedding import Embedder
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return Embedder()
+
+
+def test_onnx_question_vectors_equal_sentence_transformers(embedder):
+    texts = ["Who led the Ukrainian officials in Florida?", "x", "A much longer sentence " * 40, "émoji 🚀 ok"]
+    fast = embedder.encode(texts)  # small batch: the ONNX path
+    reference = embedder._encode_st(texts, progress=False)
+    assert fast.shape == reference.shape == (4, 384)
+    assert np.abs(fast - reference).max() < 1e-4
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+
+
+def test_empty_input(embedder):
+    assert embedder.encode([]).shape == (0, 384)
