@@ -18,7 +18,7 @@ INDEX_FORMAT_VERSION = 1
 DEFAULT_MAX_FILE_BYTES = 10 * 2**20  # larger files are skipped (and said so), not read
 
 
-class ConfigError(ValueError):
+class ConfigError(RuntimeError):
     """A setting from the environment is unusable; the message says which and why."""
 
 
