@@ -41,10 +41,25 @@ def _tqdm_progress():
     return progress
 
 
+def _read_history(path: str) -> list[tuple[str, str | None]]:
+    """Earlier turns from a JSON file: [[question, answer], ...], oldest first."""
+    try:
+        turns = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(turns, list) or not all(isinstance(t, list) and len(t) == 2 for t in turns):
+            raise ValueError("expected a list of [question, answer] pairs")
+    except (OSError, ValueError) as exc:
+        raise HistoryError(f"--history {path}: {exc}") from exc
+    return [(str(q), None if a is None else str(a)) for q, a in turns]
+
+
+class HistoryError(ValueError):
+    """The --history file can't be used; the message says why."""
+
+
 def cmd_ask(args) -> int:
     qa = _qa(args)
-    history = json.loads(Path(args.history).read_text()) if args.history else None
-    ans = qa.ask(args.question, history=[tuple(t) for t in history] if history else None)
+    history = _read_history(args.history) if args.history else None
+    ans = qa.ask(args.question, history=history)
     if args.json:
         out = asdict(ans)
         print(json.dumps(out, ensure_ascii=False, indent=1))
@@ -161,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (InvalidQuestion, EmptyCorpusError, ModelNotInstalled, ConfigError, OSError) as exc:
+    except (InvalidQuestion, HistoryError, EmptyCorpusError, ModelNotInstalled, ConfigError, OSError) as exc:
         # OSError: a missing corpus folder, an index folder that can't be written, a full disk
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
