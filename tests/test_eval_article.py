@@ -15,12 +15,14 @@ pytestmark = pytest.mark.slow
 
 # Figures reached by the shipped reader (see the closing note of the quality issue); the test
 # fails if a change makes them worse. Measured with: qa eval tests/data/questions.jsonl
+# Measured 2026-12-01 on all 130 questions: f1 66.99, evidence hit@1 81.0, unanswerable abstained
+# 76.67 %, answerable abstained 25.0 %; pinned a few points below for float noise across machines.
 PINNED = {
-    "f1": 0.0,
-    "evidence_hit@1": 0.0,
-    "unanswerable_abstained_pct": 0.0,
+    "f1": 63.0,
+    "evidence_hit@1": 77.0,
+    "unanswerable_abstained_pct": 70.0,
 }
-MAX_ANSWERABLE_ABSTAINED_PCT = 100.0
+MAX_ANSWERABLE_ABSTAINED_PCT = 30.0
 
 
 def test_question_set_is_well_formed():

@@ -58,11 +58,11 @@ def test_follow_up_uses_the_history(client):
     assert any("Moscow" in c["text"] for c in out["citations"])  # retrieval
 
 
-@pytest.mark.xfail(strict=False, reason="[quality] the early reader checkpoint answers 'Vladimir Putin' to "
-                   "'Where did Witkoff plan to meet?', 'Moscow-friendly proposal' to the capital of Australia "
-                   "and 'maximum pressure' to the height of Everest")
 @pytest.mark.parametrize("question, history, expected", [
-    ("Where?", [["Who did Witkoff plan to meet?", "President Vladimir Putin"]], "Moscow"),
+    pytest.param("Where?", [["Who did Witkoff plan to meet?", "President Vladimir Putin"]], "Moscow",
+                 marks=pytest.mark.xfail(strict=False, reason="[quality] the shipped reader answers 'President "
+                                         "Vladimir Putin, bringing the revised proposal directly to the Kremlin' "
+                                         "to the resolved 'Where did Witkoff plan to meet?'")),
     ("What is the capital of Australia?", None, None),
     ("How tall is Mount Everest?", None, None),
 ])
