@@ -11,6 +11,21 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_DIR = ROOT / "source_docs"
 QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
 
+FIGURES: list[str] = []  # measured figures (load tests), printed in pytest's closing summary
+
+
+@pytest.fixture
+def report():
+    """``report(line)`` adds a measured figure to the "figures" section of pytest's summary."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
 DOCS = {
     "volcanoes.txt": (
         "Volcanoes of Iceland\n"

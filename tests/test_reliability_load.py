@@ -1,6 +1,6 @@
 """Load: 8 threads asking at once get exactly the answers one thread gets, and every answer keeps
 the contract. Latencies (p50/p95 per question, one thread vs eight) and wall times are printed
-(run with -s to see them).
+in the "figures" section of pytest's summary. The chat page serves 20 API clients at once.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run_threads(n: int, work) -> tuple[list, list[BaseException], float]:
     return results, errors, time.perf_counter() - t0
 
 
-def test_eight_threads_give_the_same_answers_as_one(article_qa):
+def test_eight_threads_give_the_same_answers_as_one(article_qa, report):
     qa = article_qa
     qa.ask(CASES[0][0])  # warm: models loaded, index loaded
 
@@ -101,8 +101,8 @@ def test_eight_threads_give_the_same_answers_as_one(article_qa):
 
     n = len(CASES)
     answered = sum(1 for k in single.values() if k[0] is not None)
-    print(
-        f"\n{n} questions ({answered} answered, {n - answered} abstained), {THREADS} threads × {n} = {THREADS * n} asks"
+    report(
+        f"load, ask() in one process: {n} questions ({answered} answered, {n - answered} abstained), {THREADS} threads × {n} = {THREADS * n} asks"
         f"\n  1 thread : p50 {pct(single_times, 50) * 1000:6.0f} ms  p95 {pct(single_times, 95) * 1000:6.0f} ms"
         f"  wall {single_wall:6.1f} s  ({n / single_wall:.1f} questions/s)"
         f"\n  {THREADS} threads: p50 {pct(multi_times, 50) * 1000:6.0f} ms  p95 {pct(multi_times, 95) * 1000:6.0f} ms"
@@ -112,7 +112,7 @@ def test_eight_threads_give_the_same_answers_as_one(article_qa):
     )
 
 
-def test_eight_threads_asking_before_any_index_exists_build_it_once(tmp_path):
+def test_eight_threads_asking_before_any_index_exists_build_it_once(tmp_path, report):
     """The very first questions arrive together: one thread builds the index, the rest wait for it."""
     docs = write_corpus(tmp_path / "docs")
     qa = QA(docs_dir=docs, index_dir=tmp_path / "index")
@@ -132,4 +132,35 @@ def test_eight_threads_asking_before_any_index_exists_build_it_once(tmp_path):
     for ans in results:
         assert_contract(ans, docs)
     assert key(results[0]) == key(qa.ask(question))
-    print(f"\n{THREADS} first questions at once, index built once: {wall:.1f} s")
+    report(f"load: {THREADS} first questions at once, index built once: {wall:.1f} s")
+
+
+UI_CLIENTS = 20
+
+
+def test_the_chat_page_answers_twenty_clients_at_once(ui_app, article_qa, report):
+    """20 gradio_client clients ask at the same moment: every one gets the answer ask() gives."""
+    from gradio_client import Client
+
+    questions = [CASES[i % len(ITEMS)][0] for i in range(UI_CLIENTS)]
+    expected = {q: article_qa.ask(q).answer for q in set(questions)}
+    clients = [Client(ui_app.url, verbose=False, download_files=False) for _ in range(UI_CLIENTS)]
+    clients[0].predict(question=questions[0], history=None, api_name="/ask")  # the app loads its models
+
+    def one(i: int) -> tuple[str, dict, float]:
+        t = time.perf_counter()
+        out = clients[i].predict(question=questions[i], history=None, api_name="/ask")
+        return questions[i], out, time.perf_counter() - t
+
+    results, errors, wall = run_threads(UI_CLIENTS, one)
+    assert not errors, errors
+    assert len(results) == UI_CLIENTS
+    for question, out, _ in results:
+        assert out["answer"] == expected[question], question
+        assert 0.0 <= out["score"] <= 1.0
+    times = [seconds for _, _, seconds in results]
+    report(
+        f"load, chat page: {UI_CLIENTS} gradio_client clients at once, all answered: latency p50 "
+        f"{pct(times, 50) * 1000:.0f} ms, p95 {pct(times, 95) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms, "
+        f"wall {wall:.1f} s ({UI_CLIENTS / wall:.1f} questions/s)"
+    )

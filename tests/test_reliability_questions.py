@@ -195,12 +195,12 @@ def test_property_every_question_gets_an_answer_or_a_clear_refusal(corpus_env, q
     SECONDS.append(time.perf_counter() - t0)
 
 
-def test_property_test_ran_enough_examples():
+def test_property_test_ran_enough_examples(report):
     """Run after the property test: at least 1,000 questions went through ask()."""
     if not STATS:
         pytest.skip("the property test did not run in this session")
     asked = sorted(SECONDS)
-    print(f"\nproperty test outcomes: {STATS}; {sum(asked):.0f} s in ask() and checks, "
+    report(f"property test outcomes: {STATS}; {sum(asked):.0f} s in ask() and checks, "
           f"p50 {asked[len(asked) // 2] * 1000:.0f} ms, p95 {asked[int(len(asked) * 0.95)] * 1000:.0f} ms")
     assert sum(STATS.values()) >= 1000
     assert STATS.get("invalid", 0) > 10 and STATS.get("abstained", 0) > 100
@@ -228,8 +228,8 @@ def test_property_follow_ups_with_strange_history(corpus_env, question, history)
     assert ans.resolved_question.isprintable() and ans.resolved_question.strip()
 
 
-def test_timing_of_one_question(corpus_env):
+def test_timing_of_one_question(corpus_env, report):
     t0 = time.perf_counter()
     for _ in range(5):
         qa.ask("Who founded the Corner Bakery?")
-    print(f"\nmean ask(): {(time.perf_counter() - t0) / 5 * 1000:.0f} ms")
+    report(f"mean ask() on the small corpus: {(time.perf_counter() - t0) / 5 * 1000:.0f} ms")
