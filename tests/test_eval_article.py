@@ -13,10 +13,9 @@ from tests.invariants import assert_contract
 
 pytestmark = pytest.mark.slow
 
-# Figures reached by the shipped reader (see the closing note of the quality issue); the test
-# fails if a change makes them worse. Measured with: qa eval tests/data/questions.jsonl
-# Measured 2026-12-01 on all 130 questions: f1 66.99, evidence hit@1 81.0, unanswerable abstained
-# 76.67 %, answerable abstained 25.0 %; pinned a few points below for float noise across machines.
+# Figures reached by the shipped reader; the test fails if a change makes them worse. Measured
+# 2026-12-01 with `qa eval tests/data/questions.jsonl` (130 questions): f1 66.99, evidence hit@1
+# 81.0, unanswerable abstained 76.67 %, answerable abstained 25.0 %; pinned a few points below.
 PINNED = {
     "f1": 63.0,
     "evidence_hit@1": 77.0,
