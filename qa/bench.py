@@ -344,7 +344,7 @@ class WarmLatency:
     stages: dict[str, list[float]]  # stage -> every sample, seconds
     floor_encode: list[list[float]]  # [round][question]
     floor_read: list[list[float]]
-    second_look: float  # share of questions whose reader ran twice (read more passages)
+    second_look: float  # share of questions whose top passage was not enough (the reader ran again)
     passages_read: float  # mean passages read per question
 
     def all_totals(self) -> list[float]:
@@ -960,8 +960,8 @@ def where_time_goes(results: Results) -> list[str]:
             f"{ms(rd):.1f} ms; the p50 is {ms(p50 - lat.floor_p50):.1f} ms above it. Above the floor: retrieval "
             f"({ms(lat.stage_p50('retrieve')):.1f} ms), and in `read` ({ms(lat.stage_p50('read')):.1f} ms vs "
             f"{ms(rd):.1f} ms of model) span decoding, the answer-type and "
-            f"calibration features, and a second reader pass for the {100 * lat.second_look:.0f}% of questions "
-            "without a confident answer in the first passages.",
+            f"calibration features, and further reader passes for the {100 * lat.second_look:.0f}% of questions "
+            "whose top passage gave no sure answer (reading stops at the first sure one).",
         ]
         if results.status_s is not None:
             lines.append(f"The index freshness check (`index_check`, at most once a second) costs "

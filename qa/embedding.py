@@ -1,10 +1,10 @@
 """Sentence embeddings with all-MiniLM-L6-v2, L2-normalized for cosine similarity.
 
-Passages are embedded in batches with sentence-transformers when the index is built. Questions
-are embedded one at a time on the hot path, where loading torch and sentence-transformers would
-cost seconds per process and tens of milliseconds per call: there the same weights run in ONNX
-Runtime (mean pooling and normalisation as sentence-transformers does them; the vectors agree
-to 1e-6, see ``tests/test_embedding.py``).
+The weights run in ONNX Runtime (mean pooling and normalisation as sentence-transformers does
+them; the vectors agree to 1e-6, see ``tests/test_embedding.py``): a question needs no torch
+import (seconds per process), and passages go through in length-sorted batches of 8, which on
+2 cores is 1.2x faster than sentence-transformers' batches of 64 (measured: 30 vs 37 ms per
+90-word passage). sentence-transformers is the fallback when ONNX Runtime is missing.
 
     >>> emb = Embedder()                                  # doctest: +SKIP
     >>> emb.encode(["Who met Macron?"]).shape             # doctest: +SKIP
@@ -29,11 +29,11 @@ class Embedder:
     name = "all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, batch_size: int = 64, backend: str = "auto", small_batch: int = 16) -> None:
+    def __init__(self, batch_size: int = 64, backend: str = "auto", onnx_batch: int = 8) -> None:
         from qa import onnx
 
         self.batch_size = batch_size
-        self.small_batch = small_batch
+        self.onnx_batch = onnx_batch
         self.path = minilm_path()
         self._st = None
         self._lock = threading.Lock()
@@ -44,9 +44,18 @@ class Embedder:
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self._onnx is not None and len(texts) <= self.small_batch and not progress:
-            return self._onnx.encode(texts)
+        if self._onnx is not None:
+            return self._encode_onnx(texts)
         return self._encode_st(texts, progress)
+
+    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        """Batches of similar length (little padding), small enough to stay in the CPU cache."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for lo in range(0, len(order), self.onnx_batch):
+            chosen = order[lo : lo + self.onnx_batch]
+            out[chosen] = self._onnx.encode([texts[i] for i in chosen])
+        return out
 
     def _load_st(self):
         with self._lock:

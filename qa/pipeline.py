@@ -182,18 +182,28 @@ class QA:
                       answer.candidate, timings)
 
     def read(self, question: str, hits: list[Hit], type_probs=None) -> tuple[list[Span], Answer]:
-        """Read the top passages; when they give no confident answer, read a few more.
+        """Read the retrieved passages in stages, stopping as soon as the answer is good enough.
 
-        Most answers sit in the first passages, so the common case costs one small reader
-        pass; the second look trades latency for recall only where it is needed.
+        1. the top passage alone (about one reader window): done if its answer's confidence
+           reaches ``settings.sure_enough``, the common case;
+        2. up to ``read_passages`` passages: done if they give any answer;
+        3. up to ``read_more`` passages, where the first ones gave no confident answer.
+        Each stage reads only passages not read before, so the worst case costs one pass more
+        than reading them all at once.
         """
-        first = self.settings.read_passages
-        spans = self.reader.read(question, hits[:first])
-        answer = self.decide(question, spans, hits, type_probs)
-        if answer.answer is None and len(hits) > first and self.settings.read_more > first:
-            more = self.reader.read(question, hits[first : self.settings.read_more])
-            spans = sorted(spans + more, key=lambda s: s.score - s.null_score, reverse=True)
+        s = self.settings
+        stages = ((1, s.sure_enough), (s.read_passages, 0.0), (s.read_more, 0.0))
+        spans: list[Span] = []
+        answer, done = self.decide(question, [], hits, type_probs), 0
+        for upto, enough in stages:
+            upto = min(upto, len(hits))
+            if upto <= done:
+                continue
+            spans = _merge_spans(spans, self.reader.read(question, hits[done:upto]))
+            done = upto
             answer = self.decide(question, spans, hits, type_probs)
+            if answer.answer is not None and answer.score >= enough:
+                break
         return spans, answer
 
     def ask_text(self, question: str, text: str, source: str = "text") -> Answer:
@@ -260,6 +270,16 @@ class QA:
             span.start if span else None, span.end if span else None,
             score if score is not None else hit.score,
         )
+
+
+def _merge_spans(old: list[Span], new: list[Span]) -> list[Span]:
+    """Spans of both reads, best first; a span found in two overlapping passages counts once."""
+    best: dict[tuple[str, int, int], Span] = {}
+    for span in old + new:
+        key = (span.hit.passage.source, span.start, span.end)
+        if key not in best or span.score - span.null_score > best[key].score - best[key].null_score:
+            best[key] = span
+    return sorted(best.values(), key=lambda x: x.score - x.null_score, reverse=True)
 
 
 _default: dict[tuple, QA] = {}

@@ -11,11 +11,18 @@ def embedder():
 
 def test_onnx_question_vectors_equal_sentence_transformers(embedder):
     texts = ["Who led the Ukrainian officials in Florida?", "x", "A much longer sentence " * 40, "émoji 🚀 ok"]
-    fast = embedder.encode(texts)  # small batch: the ONNX path
+    fast = embedder.encode(texts)  # the ONNX path
     reference = embedder._encode_st(texts, progress=False)
     assert fast.shape == reference.shape == (4, 384)
     assert np.abs(fast - reference).max() < 1e-4
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+
+
+def test_passage_batches_keep_their_order(embedder):
+    texts = [f"Passage {i}: " + "words of a longer passage " * (i % 7) for i in range(21)]
+    fast = embedder.encode(texts)  # several length-sorted ONNX batches
+    reference = embedder._encode_st(texts, progress=False)
+    assert np.abs(fast - reference).max() < 1e-4
 
 
 def test_empty_input(embedder):

@@ -48,6 +48,40 @@ def test_abstains_when_the_documents_do_not_say(qa):
     assert 0.5 <= ans.score <= 1.0
 
 
+class RecordingReader:
+    """The real reader, noting the passage ids of each call."""
+
+    def __init__(self, reader):
+        self.reader, self.calls = reader, []
+
+    def read(self, question, hits):
+        self.calls.append([h.passage.id for h in hits])
+        return self.reader.read(question, hits)
+
+
+def _reads(qa, question):
+    """Ask, and return the passage ids of each reader call."""
+    recorder = RecordingReader(qa.reader)
+    qa._reader = recorder
+    try:
+        return qa.ask(question), recorder.calls
+    finally:
+        qa._reader = None
+
+
+def test_a_sure_answer_from_the_top_passage_stops_the_reading(qa):
+    ans, calls = _reads(qa, "Who founded the Corner Bakery?")
+    assert ans.answer and ans.score >= qa.settings.sure_enough
+    assert len(calls) == 1 and len(calls[0]) == 1
+
+
+def test_no_answer_reads_further_passages_each_once(qa):
+    ans, calls = _reads(qa, "What is the population of Mars?")
+    read = [pid for call in calls for pid in call]
+    assert ans.answer is None
+    assert len(calls) > 1 and len(read) == len(set(read)) == qa.settings.read_more
+
+
 @pytest.mark.parametrize("bad", ["", "   \n\t ", "x" * 5000])
 def test_bad_questions_raise_a_clear_value_error(qa, bad):
     with pytest.raises(ValueError) as err:
