@@ -609,6 +609,11 @@ class ScaleBuild:
     seconds: float
     index_bytes: int
     peak_mb: float  # largest RSS of the building process
+    stages: dict[str, float] = field(default_factory=dict)  # BuildReport.stages
+
+    @property
+    def stage_text(self) -> str:
+        return ", ".join(f"{name} {100 * sec / self.seconds:.0f}%" for name, sec in self.stages.items())
 
 
 @dataclass
@@ -696,7 +701,8 @@ def measure_scale_build(size: int, workdir: str | Path, seed: int = 0, settings:
     t0 = time.perf_counter()
     index, report = qa.index(force=True)
     seconds = time.perf_counter() - t0
-    return ScaleBuild(report.passages, report.documents, seconds, folder_bytes(index.folder), peak_rss_mb())
+    return ScaleBuild(report.passages, report.documents, seconds, folder_bytes(index.folder), peak_rss_mb(),
+                      report.stages)
 
 
 def _time_retrievers(retriever, question: str, query_vec: np.ndarray) -> tuple[float, float]:
@@ -898,7 +904,8 @@ def scale_rows(r: ScaleResult) -> list[Row]:
     return [
         Row(f"{n}: build throughput", f"{r.throughput:.0f} passages/s",
             target("scale_build_pps", "≥ {:g} passages/s"), ok(r.throughput >= TARGETS["scale_build_pps"]),
-            f"{b.passages} passages in {b.documents} files, {b.seconds:.1f} s; peak RSS {b.peak_mb:.0f} MB"),
+            f"{b.passages} passages in {b.documents} files, {b.seconds:.1f} s ({b.stage_text}); "
+            f"peak RSS {b.peak_mb:.0f} MB"),
         Row(f"{n}: index on disk", f"{b.index_bytes / 2**20:.1f} MB",
             detail=f"{r.disk_kb_per_passage:.2f} KB/passage; loads in {q.load_s:.2f} s"),
         Row(f"{n}: RSS with index loaded", f"{q.rss_mb:.0f} MB",

@@ -64,9 +64,9 @@ class Settings:
     candidates: int = 30  # per retriever, before fusion
     rrf_k: int = 60
     # reading
-    sure_enough: float = 0.5  # the top passage alone suffices when its answer is this confident
+    sure_enough: float = 0.7  # the top passage alone suffices when its answer is this confident
     read_passages: int = 2  # otherwise the reader reads this many passages (after fusion)
-    read_more: int = 3  # ... and up to this many when those give no answer
+    read_more: int = 5  # ... and up to this many when those give no answer
     max_length: int = 128  # reader window, tokens
     stride: int = 48  # window overlap, tokens
     max_answer_tokens: int = 30

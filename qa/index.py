@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -67,11 +68,13 @@ class BuildReport:
     passages: int
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per build stage
 
     def summary(self) -> str:
+        stages = ", ".join(f"{name} {sec:.1f} s" for name, sec in self.stages.items())
         lines = [
             f"{self.action.capitalize()} the index ({self.reason}): {self.documents} document(s), "
-            f"{self.passages} passage(s) in {self.seconds:.1f} s."
+            f"{self.passages} passage(s) in {self.seconds:.1f} s" + (f" ({stages})." if stages else ".")
         ]
         lines += [f"Skipped {s.source}: {s.reason}" for s in self.skipped]
         return "\n".join(lines)
@@ -170,6 +173,7 @@ class IndexStore:
         if not docs:
             raise EmptyCorpusError(self._empty_message(skipped))
         existed = self._current_folder() is not None
+        stages = {"read": time.perf_counter() - t0}
 
         progress("splitting documents", 0, len(docs))
         splitter = self._splitter()
@@ -179,43 +183,20 @@ class IndexStore:
             done[0] += n
             progress("splitting documents", done[0], len(docs))
 
-        passages = splitter.split(docs, progress=tick)
-        vectors = self._embed([p.indexed_text for p in passages], progress)
+        with _timed(stages, "split (spaCy)"):
+            passages = splitter.split(docs, progress=tick)
+        with _timed(stages, "embed"):
+            vectors = self._embed([p.indexed_text for p in passages], progress)
         progress("indexing", 0, 1)
-        dense = self._faiss(vectors)
-        tokenizer = bm25_tokenizer()
-        import bm25s
-
-        ids = tokenizer.tokenize([p.indexed_text for p in passages], show_progress=False, return_as="tuple")
-        bm25 = bm25s.BM25()
-        bm25.index(ids, show_progress=False)
-
-        folder = self.folder / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-        folder.mkdir(parents=True)
-        try:
-            self._write(folder, passages, dense, bm25, tokenizer)
-            manifest = {
-                "format": INDEX_FORMAT_VERSION,
-                "fingerprint": s.index_fingerprint(),
-                "embedding_model": s.embedding_model,
-                "settings": {k: v for k, v in s.as_dict().items() if k not in ("docs_dir", "index_dir")},
-                "documents": {d.source: hashlib.sha256(d.text.encode()).hexdigest() for d in docs},
-                "signature": signature,
-                "skipped": [asdict(x) for x in skipped],
-                "passages": len(passages),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "files": {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()},
-            }
-            _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1))
-            _write_atomic(self.folder / CURRENT, folder.name)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        self._remove_old_builds(keep=folder.name)
+        with _timed(stages, "FAISS + BM25"):
+            dense = self._faiss(vectors)
+            bm25, tokenizer = self._bm25(passages)
+        with _timed(stages, "write"):
+            folder, manifest = self._commit(docs, skipped, signature, passages, dense, bm25, tokenizer)
         progress("indexing", 1, 1)
         index = Index(passages, dense, bm25, tokenizer, manifest, folder)
         report = BuildReport("rebuilt" if existed else "built", reason, len(docs), len(passages),
-                             skipped, time.perf_counter() - t0)
+                             skipped, time.perf_counter() - t0, stages)
         return index, report
 
     # ----------------------------------------------------------------- loading
@@ -328,6 +309,43 @@ class IndexStore:
         index.add(vectors)
         return index
 
+    @staticmethod
+    def _bm25(passages: list[Passage]):
+        import bm25s
+
+        tokenizer = bm25_tokenizer()
+        ids = tokenizer.tokenize([p.indexed_text for p in passages], show_progress=False, return_as="tuple")
+        bm25 = bm25s.BM25()
+        bm25.index(ids, show_progress=False)
+        return bm25, tokenizer
+
+    def _commit(self, docs, skipped, signature, passages, dense, bm25, tokenizer) -> tuple[Path, dict]:
+        """Write a new build folder with its manifest, then point CURRENT at it (atomically)."""
+        s = self.settings
+        folder = self.folder / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        folder.mkdir(parents=True)
+        try:
+            self._write(folder, passages, dense, bm25, tokenizer)
+            manifest = {
+                "format": INDEX_FORMAT_VERSION,
+                "fingerprint": s.index_fingerprint(),
+                "embedding_model": s.embedding_model,
+                "settings": {k: v for k, v in s.as_dict().items() if k not in ("docs_dir", "index_dir")},
+                "documents": {d.source: hashlib.sha256(d.text.encode()).hexdigest() for d in docs},
+                "signature": signature,
+                "skipped": [asdict(x) for x in skipped],
+                "passages": len(passages),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "files": {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()},
+            }
+            _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1))
+            _write_atomic(self.folder / CURRENT, folder.name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self._remove_old_builds(keep=folder.name)
+        return folder, manifest
+
     def _write(self, folder: Path, passages: list[Passage], dense, bm25, tokenizer) -> None:
         import faiss
 
@@ -360,6 +378,16 @@ class IndexStore:
         if len(skipped) > 5:
             reasons += f"; and {len(skipped) - 5} more"
         return f"No document in {where} could be indexed ({reasons})."
+
+
+@contextmanager
+def _timed(stages: dict[str, float], name: str):
+    """Add the seconds the ``with`` block took to ``stages[name]``."""
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[name] = stages.get(name, 0.0) + time.perf_counter() - t
 
 
 def _write_atomic(path: Path, text: str) -> None:
