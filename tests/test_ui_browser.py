@@ -89,7 +89,7 @@ def test_answer_shows_highlighted_span_source_position_and_confidence(page):
 
 
 def test_several_citations_are_collapsed_after_the_first(page):
-    reply = ask(page, "Which US envoy is travelling to Moscow?")
+    reply = ask(page, "Which American envoy is heading to Russia?")
     assert "Steve Witkoff" in reply.locator(".qa-answer").inner_text()  # [quality]
     more = reply.locator("details.qa-more")
     assert more.count() == 1  # [quality] the answer is found in two passages
