@@ -120,15 +120,19 @@ def cmd_eval(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from qa import train
+    from qa.training import reader
 
-    return train.main(args.rest)
+    return reader.main(args.rest)
 
 
 def cmd_calibrate(args) -> int:
-    from qa import calibrate
+    from qa.training import calibrate
 
     return calibrate.main(args.rest)
+
+
+# commands whose flags belong to their own parser (``qa train --help`` shows those)
+PASS_THROUGH = {"train": cmd_train, "calibrate": cmd_calibrate}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASS_THROUGH:  # argparse's REMAINDER would swallow no leading --help
+        return PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
     from qa.config import ConfigError
     from qa.index import EmptyCorpusError

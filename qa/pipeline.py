@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Settings
-from qa.confidence import Calibrator, span_features
+from qa.answer.confidence import Calibrator, span_features
 from qa.index import BuildReport, Index, IndexStore, Progress
 from qa.metrics import normalize_answer
 from qa.types import Answer, Citation, Hit, Passage, Span
@@ -114,13 +114,13 @@ class QA:
 
     @property
     def answer_types(self):
-        from qa.answer_types import AnswerTypes
+        from qa.answer.answer_types import AnswerTypes
 
         return _shared_model("answer_types", AnswerTypes.load)
 
     @property
     def resolver(self):
-        from qa.followup import FollowupResolver
+        from qa.answer.followup import FollowupResolver
 
         return _shared_model("resolver", FollowupResolver)
 

@@ -1,14 +1,23 @@
 """Fine-tune the extractive span reader on SQuAD v1.1 train, on a CPU, resumably.
 
-One command reproduces the shipped reader::
+One command reproduces a reader (the model card in ``qa/weights/reader/README.md`` gives the
+shipped one's)::
 
-    python -m qa.train --data ../shared/data/squad-v1.1-train.json.gz
+    qa train --data ../shared/data/squad-v1.1-train.json.gz
 
-It starts from the all-MiniLM-L6-v2 encoder (a 6-layer BERT), adds a start/end head and
-trains it on windows of ``max_length`` tokens: every question with one window that holds its
-answer, plus "no answer here" windows (other windows of the same paragraph and windows of
-another paragraph of the same article) whose target is the [CLS] token. A held-out slice of
-the training articles (never the dev sets) measures progress at every checkpoint.
+It starts from the all-MiniLM-L6-v2 encoder (a 6-layer BERT) with a new start/end head, or
+from an earlier reader (``--base-model qa/weights/reader``), and trains it on windows of
+``max_length`` tokens: every question with one window that holds its answer, plus "no answer
+here" windows whose target is the [CLS] token — other windows of the same paragraph, windows
+of another paragraph of the same article, and the answer's own window paired with an
+*unanswerable variant* of the question (:mod:`qa.training.unanswerable`, SQuAD 2.0's edits).
+A held-out slice of the training articles (never the dev sets) measures progress at every
+checkpoint: reading F1, and how well "no answer" is told apart from other paragraphs and from
+the unanswerable variants (AUC).
+
+Where the CPU has bf16 instructions (AVX512_BF16 or AMX) the forward and backward passes run
+under ``torch.autocast("cpu", dtype=torch.bfloat16)`` with fp32 master weights, about twice
+as fast; elsewhere in fp32 (``--precision`` overrides).
 
 The run keeps ``checkpoint.pt`` in ``--out`` (model, optimizer, position in the data, RNG)
 and resumes from it when started again with the same command. ``--export DIR`` writes the
@@ -57,11 +66,14 @@ class TrainConfig:
     stride: int = 48
     neg_same_rate: float = 0.15  # share of answerless windows of the own paragraph kept
     neg_other_rate: float = 0.15  # chance per question of a window of another paragraph
+    unanswerable_rate: float = 0.0  # chance per question of an unanswerable variant (answer window)
     holdout_every: int = 25  # every n-th article (sorted by title) is held out
     holdout_questions: int = 400
     limit: int | None = None  # train on the first n questions only (smoke tests)
     checkpoint_minutes: float = 20.0
     threads: int = 0  # 0 = all cores
+    precision: str = "auto"  # auto (bf16 where the CPU has it), bf16 or fp32
+    log_every: int = 50  # steps between progress lines (steps/s, ETA)
 
 
 # ----------------------------------------------------------------------------- data
@@ -91,10 +103,36 @@ def read_ambiguous(path: str | None) -> set[str]:
         return {line.split("\t", 1)[0] for line in fh if line.strip()}
 
 
+def unanswerable_variants(cfg: TrainConfig, articles: list[SquadArticle], drop: set[str]) -> dict[str, str]:
+    """Question id -> an unanswerable variant of it for its own paragraph, for about
+    ``unanswerable_rate`` of the questions (spaCy finds the entities to swap)."""
+    if cfg.unanswerable_rate <= 0:
+        return {}
+    import spacy
+
+    from qa.models import SPACY_PACKAGE
+    from qa.training.unanswerable import UnanswerableMaker, question_entities
+
+    rng = random.Random(cfg.seed + 1)
+    nlp = spacy.load(SPACY_PACKAGE, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    maker = UnanswerableMaker(cfg.seed)
+    out: dict[str, str] = {}
+    for art in articles:
+        qs = [(q, p.context) for p in art.paragraphs for q in p.questions if q.id not in drop and q.answers]
+        ents = question_entities(nlp, [q.question for q, _ in qs])
+        made = maker.article([q.question for q, _ in qs], [c for _, c in qs], ents)
+        for (q, _), var in zip(qs, made):
+            if var is not None and rng.random() < cfg.unanswerable_rate:
+                out[q.id] = var.question
+    return out
+
+
 def build_pools(cfg: TrainConfig, tokenizer, articles: list[SquadArticle], drop: set[str]):
-    """Tokenize once: per question, its answer windows and its answerless windows."""
+    """Tokenize once: per question, its answer windows, its answerless windows and the answer
+    window paired with an unanswerable variant of the question (target [CLS])."""
     rng = random.Random(cfg.seed)
-    questions, contexts, spans, others = [], [], [], []
+    variants = unanswerable_variants(cfg, articles, drop)
+    questions, contexts, spans, others, variant_of = [], [], [], [], []
     for art in articles:
         for p_i, para in enumerate(art.paragraphs):
             for q in para.questions:
@@ -102,6 +140,7 @@ def build_pools(cfg: TrainConfig, tokenizer, articles: list[SquadArticle], drop:
                     continue
                 a = q.answers[0]
                 questions.append(q.question)
+                variant_of.append(variants.get(q.id))
                 contexts.append(para.context)
                 spans.append((a.start, a.start + len(a.text)))
                 other = None
@@ -121,6 +160,7 @@ def build_pools(cfg: TrainConfig, tokenizer, articles: list[SquadArticle], drop:
 
     pos: list[list[Example]] = [[] for _ in questions]
     neg: list[list[Example]] = [[] for _ in questions]
+    hard: list[list[Example]] = [[] for _ in questions]
     chunk = 2000
     from tqdm import tqdm
 
@@ -143,17 +183,29 @@ def build_pools(cfg: TrainConfig, tokenizer, articles: list[SquadArticle], drop:
                 first.setdefault(w.pair[k], k)
             for pair, k in first.items():
                 neg[idx[pair]].append(Example(w.input_ids[k], w.token_type_ids[k], 0, 0))
-    return pos, neg
+        idx = [i for i in range(lo, min(lo + chunk, len(questions))) if variant_of[i]]
+        if idx:
+            w = encode_windows(
+                tokenizer, [variant_of[i] for i in idx], [contexts[i] for i in idx],
+                cfg.max_length, cfg.stride,
+            )
+            for k in range(len(w)):
+                qi = idx[w.pair[k]]
+                if not hard[qi] and answer_token_span(w.offsets[k], w.context_mask[k], *spans[qi]):
+                    hard[qi].append(Example(w.input_ids[k], w.token_type_ids[k], 0, 0))
+    print(f"{len(variants)} unanswerable variants, {sum(map(bool, hard))} used", flush=True)
+    return pos, neg, hard
 
 
-def epoch_batches(cfg: TrainConfig, pos, neg, epoch: int) -> list[list[Example]]:
+def epoch_batches(cfg: TrainConfig, pos, neg, hard, epoch: int) -> list[list[Example]]:
     """The epoch's batches, fixed by (seed, epoch) so a resumed run sees the same data."""
     rng = random.Random(cfg.seed * 1000 + epoch)
     chosen: list[Example] = []
-    for p, n in zip(pos, neg):
+    for p, n, h in zip(pos, neg, hard):
         if p:
             chosen.append(rng.choice(p))
         chosen.extend(x for x in n if x.start == 0 and rng.random() < cfg.neg_same_rate)
+        chosen.extend(h)
     rng.shuffle(chosen)
     # sort by length inside chunks of 50 batches to cut padding, then shuffle batch order
     bs, span = cfg.batch_size, cfg.batch_size * 50
@@ -189,8 +241,11 @@ def collate(batch: list[Example], pad_id: int):
 # ------------------------------------------------------------------------ validation
 
 
-def validate(cfg: TrainConfig, model, tokenizer, held: list[SquadArticle]) -> dict:
-    """Reading-mode EM/F1 and no-answer AUC on held-out training articles."""
+def validate(cfg: TrainConfig, model, tokenizer, held: list[SquadArticle],
+             variants: dict[str, str] | None = None) -> dict:
+    """Reading-mode EM/F1 and no-answer AUCs on held-out training articles: the right paragraph
+    against another paragraph (``noanswer_auc``) and against an unanswerable variant of the
+    question on its own paragraph (``unanswerable_auc``, when ``variants`` are given)."""
     import torch
 
     rng = random.Random(cfg.seed)
@@ -200,13 +255,19 @@ def validate(cfg: TrainConfig, model, tokenizer, held: list[SquadArticle]) -> di
     # each question also against a different held-out paragraph: should be "no answer"
     paras = [p.context for a in held for p in a.paragraphs]
     wrong = [rng.choice(paras) for _ in items]
+    own = [c for _, c in items]
+    passes = [("pos", [q.question for q, _ in items], own), ("neg", [q.question for q, _ in items], wrong)]
+    if variants:
+        kept = [i for i, (q, _) in enumerate(items) if q.id in variants]
+        passes.append(("hard", [variants[items[i][0].id] for i in kept], [own[i] for i in kept]))
     model.eval()
     em = f1 = 0.0
-    margins_pos, margins_neg = [], []
+    margins: dict[str, list[float]] = {"pos": [], "neg": [], "hard": []}
     with torch.inference_mode():
-        for ctxs, is_pos in ((list(c for _, c in items), True), (wrong, False)):
-            for lo in range(0, len(items), 64):
-                qs = [q.question for q, _ in items[lo : lo + 64]]
+        for kind, questions, ctxs in passes:
+            is_pos = kind == "pos"
+            for lo in range(0, len(questions), 64):
+                qs = questions[lo : lo + 64]
                 cs = ctxs[lo : lo + 64]
                 w = encode_windows(tokenizer, qs, cs, cfg.max_length, cfg.stride)
                 batch = collate([Example(i, t, 0, 0) for i, t in zip(w.input_ids, w.token_type_ids)],
@@ -226,18 +287,17 @@ def validate(cfg: TrainConfig, model, tokenizer, held: list[SquadArticle]) -> di
                     text = ctx[w.offsets[k][ts][0] : w.offsets[k][te][1]]
                     if w.pair[k] not in best or margin > best[w.pair[k]][0]:
                         best[w.pair[k]] = (margin, text, sc)
-                for j, (q, _) in enumerate(items[lo : lo + 64]):
+                for j in range(len(qs)):
                     margin, text, _ = best.get(j, (-1e9, "", 0.0))
+                    margins[kind].append(margin)
                     if is_pos:
-                        e_, f_ = best_over_golds(text, [a.text for a in q.answers])
+                        e_, f_ = best_over_golds(text, [a.text for a in items[lo + j][0].answers])
                         em, f1 = em + e_, f1 + f_
-                        margins_pos.append(margin)
-                    else:
-                        margins_neg.append(margin)
     model.train()
-    auc = _auc(np.array(margins_pos), np.array(margins_neg))
+    pos = np.array(margins["pos"])
     n = max(len(items), 1)
-    return {"em": 100 * em / n, "f1": 100 * f1 / n, "noanswer_auc": auc, "n": len(items)}
+    return {"em": 100 * em / n, "f1": 100 * f1 / n, "noanswer_auc": _auc(pos, np.array(margins["neg"])),
+            "unanswerable_auc": _auc(pos, np.array(margins["hard"])), "n": len(items)}
 
 
 def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -267,6 +327,36 @@ def default_base_model() -> str:
     return str(minilm_path())
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU runs bf16 matrix work natively (AVX512_BF16 or AMX-BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def choose_precision(requested: str) -> str:
+    """``bf16`` or ``fp32`` for ``--precision auto|bf16|fp32``."""
+    if requested not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"--precision must be auto, bf16 or fp32, not {requested!r}")
+    if requested == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return requested
+
+
+def progress_line(step: int, total: int, steps_done: int, seconds: float, loss: float) -> str:
+    """``step 120/3000 (4.0 %), 1.23 steps/s, ETA 39 min, loss 1.234``.
+
+    >>> progress_line(100, 1100, 100, 50.0, 1.0)
+    'step 100/1100 (9.1 %), 2.00 steps/s, ETA 8 min, loss 1.000'
+    """
+    rate = steps_done / seconds if seconds > 0 else 0.0
+    eta = (total - step) / rate / 60 if rate > 0 else float("inf")
+    return (f"step {step}/{total} ({100 * step / max(total, 1):.1f} %), {rate:.2f} steps/s, "
+            f"ETA {eta:.0f} min, loss {loss:.3f}")
+
+
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) training; returns the last validation figures."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -287,12 +377,18 @@ def train(cfg: TrainConfig) -> dict:
 
     base = cfg.base_model or default_base_model()
     tokenizer = WindowTokenizer(base)
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    # fp32 master weights, whatever the base was saved in (the shipped reader is fp16)
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    precision = choose_precision(cfg.precision)
+    print(f"precision: {precision} ({'bf16 autocast, fp32 master weights' if precision == 'bf16' else 'fp32'}"
+          f"; CPU bf16 instructions: {'yes' if cpu_has_bf16() else 'no'}), threads {torch.get_num_threads()}",
+          flush=True)
 
     articles = load_squad(cfg.data)
     train_articles, held = split_articles(articles, cfg.holdout_every)
-    pos, neg = build_pools(cfg, tokenizer, train_articles, read_ambiguous(cfg.ambiguous))
-    n_batches = len(epoch_batches(cfg, pos, neg, 0))
+    pos, neg, hard = build_pools(cfg, tokenizer, train_articles, read_ambiguous(cfg.ambiguous))
+    n_batches = len(epoch_batches(cfg, pos, neg, hard, 0))
+    held_variants = unanswerable_variants(dataclasses.replace(cfg, unanswerable_rate=1.0), held, set())
     total = int(math.ceil(cfg.epochs * n_batches))
     print(f"{sum(map(bool, pos))} questions, {n_batches} batches/epoch, {total} steps", flush=True)
 
@@ -331,17 +427,18 @@ def train(cfg: TrainConfig) -> dict:
 
     model.train()
     last_save = time.time()
-    bar = tqdm(total=total, initial=step, desc="training", unit="step")
-    started = time.time()
+    bar = tqdm(total=total, initial=step, desc="training", unit="step", disable=not sys.stderr.isatty())
+    started, first_step = time.time(), step
     while step < total and not stop["now"]:
         epoch, offset = divmod(step, n_batches)
-        batches = epoch_batches(cfg, pos, neg, epoch)
+        batches = epoch_batches(cfg, pos, neg, hard, epoch)
         for batch in batches[offset:]:
             if step >= total or stop["now"]:
                 break
             for g in opt.param_groups:
                 g["lr"] = lr_at(cfg, step, total)
-            loss = model(**collate(batch, tokenizer.pad_token_id)).loss
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                loss = model(**collate(batch, tokenizer.pad_token_id)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -349,15 +446,17 @@ def train(cfg: TrainConfig) -> dict:
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", epoch=f"{step / n_batches:.2f}")
+            if step % cfg.log_every == 0 or step == total:
+                tqdm.write(progress_line(step, total, step - first_step, time.time() - started, loss.item()))
             if time.time() - last_save > cfg.checkpoint_minutes * 60:
-                metrics = validate(cfg, model, tokenizer, held)
+                metrics = validate(cfg, model, tokenizer, held, held_variants)
                 history.append({"step": step, "epoch": step / n_batches,
                                 "seconds": time.time() - started, **metrics})
                 tqdm.write(json.dumps(history[-1]))
                 save()
                 last_save = time.time()
     bar.close()
-    metrics = validate(cfg, model, tokenizer, held)
+    metrics = validate(cfg, model, tokenizer, held, held_variants)
     history.append({"step": step, "epoch": step / n_batches, "seconds": time.time() - started, **metrics})
     print(json.dumps(history[-1]), flush=True)
     save()

@@ -25,7 +25,7 @@ from qa.types import Hit, Span
 
 FEATURES = ("margin", "span_score", "null_score", "dense", "top_rank", "agree", "length",
             "type_match", "type_mismatch", "q_coverage", "q_missing_names")
-DEFAULT_PATH = Path(__file__).parent / "weights" / "calibration.json"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "weights" / "calibration.json"
 
 
 _WORD = re.compile(r"\w+")
@@ -76,7 +76,7 @@ def span_features(
     """Evidence for ``best``: reader margin over "no answer", retrieval similarity, agreement,
     whether the span fits the question's expected answer type (``type_probs``), and how much
     of the question its passage covers."""
-    from qa.answer_types import type_fit
+    from qa.answer.answer_types import type_fit
 
     match, mismatch = type_fit(type_probs, best)
     coverage, missing = question_support(question, best.hit.passage.indexed_text)

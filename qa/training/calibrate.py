@@ -10,7 +10,7 @@ the real retriever and reader:
 * open, with every paragraph holding the answer removed from the hits (must abstain);
 * against one other paragraph of the same article, as in reading mode (must abstain).
 
-A logistic regression on :func:`qa.confidence.span_features` then gives P(answer is right);
+A logistic regression on :func:`qa.answer.confidence.span_features` then gives P(answer is right);
 the system answers when it is at least the threshold. The fit is written to
 ``qa/weights/calibration.json`` with the figures it reached.
 """
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.confidence import DEFAULT_PATH, FEATURES, Calibrator, fit_logistic, span_features
+from qa.answer.confidence import DEFAULT_PATH, FEATURES, Calibrator, fit_logistic, span_features
 from qa.metrics import f1_score, normalize_answer
 from qa.squad import load_squad
-from qa.train import TrainConfig, split_articles
+from qa.training.reader import TrainConfig, split_articles
 from qa.types import Hit
 
 

@@ -3,7 +3,7 @@
 import gzip
 import json
 
-from qa import train
+from qa.training import reader as train
 from qa.squad import load_squad
 
 
