@@ -36,7 +36,7 @@ index: setup
 	$(VENV)/bin/qa index
 
 bench: setup
-	$(PY) -m qa.bench
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/build-* index/eval-* .pytest_cache

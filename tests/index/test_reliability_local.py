@@ -23,7 +23,7 @@ import pytest
 
 from qa import QA
 from qa.cli import main as cli_main
-from qa.index import CURRENT, MANIFEST, IndexStore, _sha256
+from qa.index.local import CURRENT, MANIFEST, IndexStore, sha256_file
 from tests.conftest import ARTICLE_DIR, ROOT, write_corpus
 from tests.invariants import assert_contract
 
@@ -45,7 +45,7 @@ def assert_consistent(docs: Path, index_dir: Path) -> None:
     folder = index_dir / current(index_dir)
     manifest = json.loads((folder / MANIFEST).read_text())
     for name, digest in manifest["files"].items():
-        assert _sha256(folder / name) == digest, name
+        assert sha256_file(folder / name) == digest, name
     index, report = QA(docs_dir=docs, index_dir=index_dir).index()
     assert report is None and index.folder == folder
     assert len(index.passages) == manifest["passages"] == index.dense.ntotal
@@ -112,25 +112,26 @@ def test_sigkill_during_a_build_leaves_the_previous_index_in_use(tmp_path):
 
 KILL_AT = """
 import os, signal, sys
-import qa.index as I
+import qa.index.build as B
+import qa.index.local as I
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 if sys.argv[1] == "data-written":  # every data file written, no manifest yet
-    write = I.IndexStore._write
+    write = I.IndexStore.write_files
     def _write(self, *args):
         write(self, *args)
         die()
-    I.IndexStore._write = _write
+    I.IndexStore.write_files = _write
 else:  # manifest written, the new CURRENT in its temporary file, not yet renamed over CURRENT
-    write_atomic = I._write_atomic
+    write_atomic = B.write_atomic
     def _write_atomic(path, text):
         if path.name == I.CURRENT:
             path.with_name(f".{path.name}.{os.getpid()}.tmp").write_text(text)
             die()
         write_atomic(path, text)
-    I._write_atomic = _write_atomic
+    I.write_atomic = _write_atomic
 from qa.cli import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -191,7 +192,7 @@ def test_a_build_that_fails_midway_keeps_the_previous_index(built, monkeypatch, 
         (folder / "passages.jsonl").write_text("{partial")
         raise OSError(errno.ENOSPC, "No space left on device", str(folder / "dense.faiss"))
 
-    monkeypatch.setattr(IndexStore, "_write", disk_full)
+    monkeypatch.setattr(IndexStore, "write_files", disk_full)
     rc = cli_main(["--docs", str(docs), "--index-dir", str(index_dir), "index", "--force"])
     err = capsys.readouterr().err
     assert rc == 2 and "qa: error: [Errno 28] No space left on device" in err and "Traceback" not in err

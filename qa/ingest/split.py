@@ -1,118 +1,22 @@
-"""Documents → passages: read the corpus folder, split into sentence passages with exact offsets.
+"""Documents → passages: runs of whole sentences with exact offsets, headings attached.
 
-    >>> from qa.documents import load_documents, PassageSplitter
-    >>> docs, skipped = load_documents("source_docs")          # doctest: +SKIP
-    >>> passages = PassageSplitter().split(docs)               # doctest: +SKIP
-    >>> p = passages[0]; docs[0].text[p.start:p.end] == p.text  # doctest: +SKIP
+    >>> from qa.ingest.split import PassageSplitter, regex_sentences
+    >>> from qa.types import Document
+    >>> doc = Document("a.txt", "Ann met Bob. Bob left.")
+    >>> p = PassageSplitter(sentences=regex_sentences).split([doc])[0]
+    >>> doc.text[p.start:p.end] == p.text
     True
 """
 
 from __future__ import annotations
 
 import bisect
-import codecs
 import itertools
-import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from qa.config import DEFAULT_MAX_FILE_BYTES
 from qa.types import Document, Entity, Passage
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file left out of the index, and why (shown to the user by the CLI and UI)."""
-
-    source: str
-    reason: str
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _iter_files(root: Path, extensions: tuple[str, ...]) -> Iterator[Path]:
-    """Files under ``root`` with a wanted extension, sorted, not descending into symlinked dirs."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith(".") and name.lower().endswith(extensions):
-                yield Path(dirpath) / name
-
-
-def source_of(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` with ``/`` separators, as the index and citations name it.
-
-    Bytes of a file name that are not UTF-8 are shown as ``\\xNN``, so the name is always
-    printable (such a file is skipped by :func:`read_document`).
-    """
-    rel = path.relative_to(root).as_posix()
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document | Skipped:
-    """Read one file as UTF-8 text, or say why it can't be indexed."""
-    source = source_of(path, root)
-    try:
-        if path.is_symlink():
-            try:
-                target = path.resolve(strict=True)
-            except FileNotFoundError:
-                return Skipped(source, "broken symbolic link (its target does not exist)")
-            except (OSError, RuntimeError):  # RuntimeError: a symlink loop, on Python 3.11
-                return Skipped(source, "symbolic link that loops or can't be followed")
-            if not target.is_relative_to(root.resolve()):
-                return Skipped(source, "symbolic link to a file outside the corpus folder")
-        if source != path.relative_to(root).as_posix():
-            return Skipped(source, "the file name is not valid UTF-8 (rename the file)")
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
-            return Skipped(source, "not a regular file")
-        if st.st_size > max_bytes:
-            return Skipped(source, f"too large ({st.st_size / 2**20:.1f} MB; the limit is "
-                                   f"{max_bytes / 2**20:g} MB, set QA_MAX_FILE_MB to change it)")
-        with open(path, "rb") as fh:
-            raw = fh.read(st.st_size + 1)  # one byte more than stat() said shows if it has grown
-            if len(raw) > st.st_size:
-                raw += fh.read(max_bytes + 1 - len(raw))  # never more than the limit
-        if len(raw) > max_bytes:
-            return Skipped(source, f"too large (it grew past the limit of {max_bytes / 2**20:g} MB while being read)")
-    except FileNotFoundError:
-        return Skipped(source, "disappeared while the corpus was being read")
-    except OSError as exc:
-        return Skipped(source, f"unreadable ({exc.strerror or exc})")
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return Skipped(source, "UTF-16 text, not UTF-8 (save it as UTF-8)")
-    if b"\x00" in raw[:8192]:
-        return Skipped(source, "binary file, not text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return Skipped(source, "not UTF-8 text (save it as UTF-8)")
-    if not text.strip():
-        return Skipped(source, "empty file")
-    return Document(source, text)
-
-
-def load_documents(
-    docs_dir: str | Path, extensions: tuple[str, ...] = (".txt", ".md"), max_bytes: int = DEFAULT_MAX_FILE_BYTES
-) -> tuple[list[Document], list[Skipped]]:
-    """All readable ``.txt``/``.md`` documents under ``docs_dir`` (recursively), and the skipped ones."""
-    root = Path(docs_dir)
-    if not root.is_dir():
-        raise FileNotFoundError(f"The corpus folder {root} does not exist")
-    docs: list[Document] = []
-    skipped: list[Skipped] = []
-    for path in _iter_files(root, extensions):
-        result = read_document(path, root, max_bytes)
-        (docs if isinstance(result, Document) else skipped).append(result)
-    return docs, skipped
-
-
-# ------------------------------------------------------------------------- splitting
 
 _SENTENCE_END = tuple('.!?…"”’\')')
 _MD_HEADING = re.compile(r"^#{1,6}\s")
@@ -150,7 +54,7 @@ def blocks_of(text: str) -> list[Block]:
     return blocks
 
 
-def _word_chunks(text: str, start: int, end: int, words: int) -> Iterator[tuple[int, int]]:
+def word_chunks(text: str, start: int, end: int, words: int) -> Iterator[tuple[int, int]]:
     """Cut an over-long sentence into runs of ``words`` words (offsets kept)."""
     spans = [m.span() for m in re.finditer(r"\S+", text[start:end])]
     for i in range(0, len(spans), words):
@@ -170,7 +74,7 @@ def spacy_sentences(nlp, batch_size: int = 64, max_chars: int = 100_000) -> Sent
     limit = max(1, min(max_chars, nlp.max_length))
 
     def run(texts: list[str]):
-        pieces = ((text[s:e], (i, s)) for i, text in enumerate(texts) for s, e in _pieces(text, limit))
+        pieces = ((text[s:e], (i, s)) for i, text in enumerate(texts) for s, e in text_pieces(text, limit))
         parsed = nlp.pipe(pieces, as_tuples=True, batch_size=batch_size)
         for _, group in itertools.groupby(parsed, key=lambda item: item[1][0]):
             sents: list[tuple[int, int]] = []
@@ -183,7 +87,7 @@ def spacy_sentences(nlp, batch_size: int = 64, max_chars: int = 100_000) -> Sent
     return run
 
 
-def _pieces(text: str, limit: int) -> list[tuple[int, int]]:
+def text_pieces(text: str, limit: int) -> list[tuple[int, int]]:
     """(start, end) pieces of ``text`` of at most ``limit`` characters, cut at whitespace if any."""
     pieces, start = [], 0
     while len(text) - start > limit:
@@ -252,7 +156,7 @@ class PassageSplitter:
             for s, e in sents:
                 s, e = _strip(doc.text, b.start + s, b.start + e)
                 if e > s:
-                    sections[-1][1].extend(_word_chunks(doc.text, s, e, self.passage_words))
+                    sections[-1][1].extend(word_chunks(doc.text, s, e, self.passage_words))
         return [sec for sec in sections if sec[1]], entities
 
     def _passage_spans(self, doc: Document):

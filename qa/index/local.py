@@ -24,23 +24,17 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa.config import INDEX_FORMAT_VERSION, Settings
-from qa.documents import (
-    PassageSplitter,
-    Skipped,
-    _iter_files,
-    load_documents,
-    source_of,
-)
+from qa.config import EMBEDDING_MODEL, INDEX_FORMAT_VERSION, Settings
+from qa.index.base import BuildReport, EmptyCorpusError, IndexCorrupt, Progress
+from qa.index.build import corpus_signature, timed, write_atomic
+from qa.ingest.files import Skipped, load_documents
+from qa.ingest.split import PassageSplitter
 from qa.types import Entity, Passage
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -48,36 +42,6 @@ PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 BM25_VOCAB = "bm25_vocab"
-
-
-class EmptyCorpusError(RuntimeError):
-    """The corpus folder holds no readable document; the message says what to do."""
-
-
-class IndexCorrupt(RuntimeError):
-    """The stored index can't be trusted (missing file, bad checksum, unreadable data)."""
-
-
-@dataclass
-class BuildReport:
-    """What a build did, for the CLI and UI to show."""
-
-    action: str  # "built" or "rebuilt"
-    reason: str
-    documents: int
-    passages: int
-    skipped: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
-    stages: dict[str, float] = field(default_factory=dict)  # seconds per build stage
-
-    def summary(self) -> str:
-        stages = ", ".join(f"{name} {sec:.1f} s" for name, sec in self.stages.items())
-        lines = [
-            f"{self.action.capitalize()} the index ({self.reason}): {self.documents} document(s), "
-            f"{self.passages} passage(s) in {self.seconds:.1f} s" + (f" ({stages})." if stages else ".")
-        ]
-        lines += [f"Skipped {s.source}: {s.reason}" for s in self.skipped]
-        return "\n".join(lines)
 
 
 @dataclass
@@ -100,27 +64,13 @@ class Index:
         return sorted(self.manifest.get("documents", {}))
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
-
-def corpus_signature(settings: Settings) -> dict[str, list[int]]:
-    """Cheap fingerprint of the corpus folder: {source: [size, mtime_ns]} (no file reads)."""
-    root = settings.docs_dir
-    sig = {}
-    if not root.is_dir():
-        return sig
-    for path in _iter_files(root, settings.extensions):
-        try:
-            st = path.stat()
-            sig[source_of(path, root)] = [st.st_size, st.st_mtime_ns]
-        except (OSError, RuntimeError):  # broken link, loop, gone: listed all the same, as skipped
-            sig[source_of(path, root)] = [-1, -1]
-    return sig
 
 
 def bm25_tokenizer():
@@ -183,15 +133,15 @@ class IndexStore:
             done[0] += n
             progress("splitting documents", done[0], len(docs))
 
-        with _timed(stages, "split (spaCy)"):
+        with timed(stages, "split (spaCy)"):
             passages = splitter.split(docs, progress=tick)
-        with _timed(stages, "embed"):
+        with timed(stages, "embed"):
             vectors = self._embed([p.indexed_text for p in passages], progress)
         progress("indexing", 0, 1)
-        with _timed(stages, "FAISS + BM25"):
+        with timed(stages, "FAISS + BM25"):
             dense = self._faiss(vectors)
             bm25, tokenizer = self._bm25(passages)
-        with _timed(stages, "write"):
+        with timed(stages, "write"):
             folder, manifest = self._commit(docs, skipped, signature, passages, dense, bm25, tokenizer)
         progress("indexing", 1, 1)
         index = Index(passages, dense, bm25, tokenizer, manifest, folder)
@@ -253,7 +203,7 @@ class IndexStore:
         import faiss
 
         for name, digest in manifest["files"].items():
-            if _sha256(folder / name) != digest:
+            if sha256_file(folder / name) != digest:
                 raise IndexCorrupt(f"{name} does not match its checksum")
         passages = []
         with open(folder / PASSAGES, encoding="utf-8") as fh:
@@ -325,28 +275,28 @@ class IndexStore:
         folder = self.folder / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
         folder.mkdir(parents=True)
         try:
-            self._write(folder, passages, dense, bm25, tokenizer)
+            self.write_files(folder, passages, dense, bm25, tokenizer)
             manifest = {
                 "format": INDEX_FORMAT_VERSION,
                 "fingerprint": s.index_fingerprint(),
-                "embedding_model": s.embedding_model,
+                "embedding_model": EMBEDDING_MODEL,
                 "settings": {k: v for k, v in s.as_dict().items() if k not in ("docs_dir", "index_dir")},
                 "documents": {d.source: hashlib.sha256(d.text.encode()).hexdigest() for d in docs},
                 "signature": signature,
                 "skipped": [asdict(x) for x in skipped],
                 "passages": len(passages),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "files": {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()},
+                "files": {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()},
             }
-            _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1))
-            _write_atomic(self.folder / CURRENT, folder.name)
+            write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1))
+            write_atomic(self.folder / CURRENT, folder.name)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         self._remove_old_builds(keep=folder.name)
         return folder, manifest
 
-    def _write(self, folder: Path, passages: list[Passage], dense, bm25, tokenizer) -> None:
+    def write_files(self, folder: Path, passages: list[Passage], dense, bm25, tokenizer) -> None:
         import faiss
 
         with open(folder / PASSAGES, "w", encoding="utf-8") as fh:
@@ -379,21 +329,3 @@ class IndexStore:
             reasons += f"; and {len(skipped) - 5} more"
         return f"No document in {where} could be indexed ({reasons})."
 
-
-@contextmanager
-def _timed(stages: dict[str, float], name: str):
-    """Add the seconds the ``with`` block took to ``stages[name]``."""
-    t = time.perf_counter()
-    try:
-        yield
-    finally:
-        stages[name] = stages.get(name, 0.0) + time.perf_counter() - t
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

@@ -1,4 +1,4 @@
-"""The benchmark (qa.bench) at a tiny size: it runs and reports every figure. Timings are not checked."""
+"""The benchmarks (benchmarks/) at a tiny size: it runs and reports every figure. Timings are not checked."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import math
 
 import pytest
 
-from qa import bench
+from benchmarks import article, fresh, harness, report, run, scale, synthetic
 from qa.types import Passage
 
 
 def test_synthetic_corpus_is_deterministic_and_checkable():
-    a = bench.synthetic_corpus(200, 5, seed=3)
-    b = bench.synthetic_corpus(200, 5, seed=3)
+    a = synthetic.synthetic_corpus(200, 5, seed=3)
+    b = synthetic.synthetic_corpus(200, 5, seed=3)
     assert a == b
-    assert a != bench.synthetic_corpus(200, 5, seed=4)
+    assert a != synthetic.synthetic_corpus(200, 5, seed=4)
     assert len(a.documents) == 4 and a.passages == 200 and len(a.facts) == 5
     sections = {s.split("\n", 1)[0]: s for text in a.documents.values() for s in text.strip().split("\n\n")}
     assert len(sections) == 200  # one section (and passage) per person, names unique
@@ -25,27 +25,28 @@ def test_synthetic_corpus_is_deterministic_and_checkable():
 
 
 def test_synthetic_corpus_splits_into_one_passage_per_person(tmp_path):
-    from qa.documents import PassageSplitter, load_documents, regex_sentences
+    from qa.ingest.files import load_documents
+    from qa.ingest.split import PassageSplitter, regex_sentences
 
-    corpus = bench.synthetic_corpus(120, 0, seed=1)
-    docs, skipped = load_documents(bench.write_corpus(corpus, tmp_path / "docs"))
+    corpus = synthetic.synthetic_corpus(120, 0, seed=1)
+    docs, skipped = load_documents(synthetic.write_corpus(corpus, tmp_path / "docs"))
     passages = PassageSplitter(sentences=regex_sentences).split(docs)
     assert not skipped and len(passages) == 120
     assert all(p.text.split("\n", 1)[0] in p.text.split("\n", 1)[1] for p in passages)
 
 
 def test_sizes_and_options():
-    assert bench.parse_sizes("1k, 10k,100000") == [1000, 10000, 100000]
-    assert bench.parse_sizes("") == []
-    quick = bench.parse_args(["--quick"])
-    assert bench.parse_sizes(quick.sizes) == [1000] and quick.rounds < bench.FULL["rounds"]
-    assert bench.parse_args(["--quick", "--rounds", "7"]).rounds == 7
+    assert harness.parse_sizes("1k, 10k,100000") == [1000, 10000, 100000]
+    assert harness.parse_sizes("") == []
+    quick = run.parse_args(["--quick"])
+    assert harness.parse_sizes(quick.sizes) == [1000] and quick.rounds < run.FULL["rounds"]
+    assert run.parse_args(["--quick", "--rounds", "7"]).rounds == 7
 
 
 def test_import_qa_stays_light():
-    result = bench.measure_import(runs=1)
+    result = fresh.measure_import(runs=1)
     assert result.clean, f"import qa loaded {result.modules}"
-    rows = bench.import_rows(result)
+    rows = report.import_rows(result)
     assert rows[-1].status == "PASS"
 
 
@@ -57,11 +58,11 @@ def test_recall_against_exact_search():
     vectors = rng.standard_normal((300, 16)).astype(np.float32)
     flat = faiss.IndexFlatIP(16)
     flat.add(vectors)
-    assert bench.recall_at_k(flat, vectors[:20]) == 1.0
+    assert scale.recall_at_k(flat, vectors[:20]) == 1.0
     hnsw = faiss.IndexHNSWFlat(16, 4, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efSearch = 4
     hnsw.add(vectors)
-    assert 0.0 < bench.recall_at_k(hnsw, vectors[:20]) <= 1.0
+    assert 0.0 < scale.recall_at_k(hnsw, vectors[:20]) <= 1.0
 
 
 def test_read_trace_records_the_passages_read():
@@ -75,7 +76,7 @@ def test_read_trace_records_the_passages_read():
         def __init__(self, text):
             self.passage = Passage(0, "a.txt", 0, len(text), text)
 
-    trace = bench.ReadTrace(Reader())
+    trace = harness.ReadTrace(Reader())
     trace.read("q", [Hit("not recorded")])
     trace.recording = True
     trace.read("q", [Hit("one"), Hit("two")])
@@ -97,74 +98,74 @@ def one_torch_thread():
 @pytest.mark.slow
 def test_benchmark_functions_at_a_tiny_size(tmp_path, one_torch_thread):
     """Article latency and floor over 5 questions, and a 200-passage synthetic corpus (HNSW path)."""
-    results = bench.Results()
-    qa, trace = bench.make_qa(bench.ARTICLE_DIR, tmp_path / "article-index")
-    results.model_load_s = bench.load_models(qa)
-    results.warm_build = bench.measure_warm_build(qa, runs=1)
-    questions = bench.load_questions(limit=5)
-    results.latency = lat = bench.measure_warm_latency(qa, trace, questions, rounds=1)
-    results.status_s = bench.measure_status(qa, runs=1)
-    results.memory = bench.measure_memory()
+    results = report.Results()
+    qa, trace = harness.make_qa(harness.ARTICLE_DIR, tmp_path / "article-index")
+    results.model_load_s = harness.load_models(qa)
+    results.warm_build = article.measure_warm_build(qa, runs=1)
+    questions = harness.load_questions(limit=5)
+    results.latency = lat = article.measure_warm_latency(qa, trace, questions, rounds=1)
+    results.status_s = article.measure_status(qa, runs=1)
+    results.memory = article.measure_memory()
     settings = qa.settings.with_(hnsw_threshold=100)
-    results.scale.append(bench.measure_scale(200, tmp_path, questions=5, rounds=1, settings=settings, isolated=False))
+    results.scale.append(scale.measure_scale(200, tmp_path, questions=5, rounds=1, settings=settings, isolated=False))
 
     assert len(lat.totals) == 1 and len(lat.totals[0]) == 5 and len(lat.floors()[0]) == 5
-    assert set(lat.stages) == set(bench.STAGES) and all(len(v) == 5 for v in lat.stages.values())
+    assert set(lat.stages) == set(harness.STAGES) and all(len(v) == 5 for v in lat.stages.values())
     assert lat.p50 > 0 and lat.floor_p50 > 0 and lat.passages_read >= 1
     build, query = results.scale[0].build, results.scale[0].query
     assert build.passages == 200 and build.documents == 4 and build.index_bytes > 0
     assert query.index_kind.startswith("IndexHNSWFlat") and len(query.totals) == 5
     assert 0 <= query.recall_at_10 <= 1 and 0 <= query.hit_at_k <= 1 and 0 <= query.exact <= 1
 
-    rows = bench.rows(results)
+    rows = report.rows(results)
     names = [r.measure for r in rows]
     for expected in ("warm latency p50", "warm latency p95", "p50 / floor", "article index build, warm",
                      "200: build throughput", "200: recall@10 vs exact search", "200: query p50"):
         assert expected in names
     assert all(r.ok is None for r in rows if r.measure.startswith("200:"))  # targets are for 100k only
-    text = bench.report(results, "python -m qa.bench --test", bench.Background(0.0, (1.0,) * 3, (1.0,) * 3))
+    text = report.report(results, "python -m benchmarks --test", report.Background(0.0, (1.0,) * 3, (1.0,) * 3))
     for heading in ("# Benchmarks", "## Results", "## Where the time goes", "- Machine:", "- Command:"):
         assert heading in text
-    assert bench.table(rows).count("\n") == len(rows) + 1
+    assert report.table(rows).count("\n") == len(rows) + 1
 
 
-def _fake_results() -> "bench.Results":
+def _fake_results() -> "report.Results":
     """Made-up figures, to check the report without loading any model."""
-    stages = {s: [0.001, 0.002] for s in bench.STAGES}
-    lat = bench.WarmLatency(2, [[0.03, 0.05]], stages, [[0.01, 0.01]], [[0.02, 0.02]], 0.5, 2.5)
-    query = bench.ScaleQuery(0.5, 600.0, 700.0, [0.04, 0.06], stages, [0.001], [0.002], 0.01, 0.99,
+    stages = {s: [0.001, 0.002] for s in harness.STAGES}
+    lat = article.WarmLatency(2, [[0.03, 0.05]], stages, [[0.01, 0.01]], [[0.02, 0.02]], 0.5, 2.5)
+    query = scale.ScaleQuery(0.5, 600.0, 700.0, [0.04, 0.06], stages, [0.001], [0.002], 0.01, 0.99,
                              "IndexHNSWFlat (efSearch 128)", 0.9, 0.5, 0.6, 2)
-    return bench.Results(
-        imports=bench.ImportResult([0.01], [0.05], []),
-        first=bench.FirstAnswer([4.0], [{"import": 0.1, **{s: 0.5 for s in bench.STAGES}}], [900.0], ["torch"], "x"),
+    return report.Results(
+        imports=fresh.ImportResult([0.01], [0.05], []),
+        first=fresh.FirstAnswer([4.0], [{"import": 0.1, **{s: 0.5 for s in harness.STAGES}}], [900.0], ["torch"], "x"),
         libraries={"torch": 1.0, "numpy": 0.1},
-        warm_build=bench.BuildResult("warm", 25, [1.0, 2.0, 4.0]),
-        cold_build=bench.BuildResult("cold", 25, [9.0]),
-        model_load_s=5.0, latency=lat, status_s=0.001, memory=bench.Memory(800.0, 900.0),
-        scale=[bench.ScaleResult(100_000, bench.ScaleBuild(100_000, 2000, 500.0, 2**28, 3000.0), query)],
+        warm_build=fresh.BuildResult("warm", 25, [1.0, 2.0, 4.0]),
+        cold_build=fresh.BuildResult("cold", 25, [9.0]),
+        model_load_s=5.0, latency=lat, status_s=0.001, memory=article.Memory(800.0, 900.0),
+        scale=[scale.ScaleResult(100_000, scale.ScaleBuild(100_000, 2000, 500.0, 2**28, 3000.0), query)],
     )
 
 
 def test_report_renders_every_section_and_judges_targets():
     results = _fake_results()
-    rows = {r.measure: r for r in bench.rows(results)}
+    rows = {r.measure: r for r in report.rows(results)}
     assert rows["warm latency p50"].status == "PASS"  # 40 ms
     assert rows["p50 / floor"].status == "PASS" and rows["p50 / floor"].value == "1.33×"
     assert rows["first answer, fresh process"].status == "PASS"
     assert rows["article index build, warm"].value == "2.00 s"
     assert rows["100k: build throughput"].status == "PASS"  # 200 passages/s
     assert rows["100k: recall@10 vs exact search"].status == "PASS"
-    text = bench.report(results, "python -m qa.bench", bench.Background(0.02, (0.1,) * 3, (2.0,) * 3))
-    for part in ("# Benchmarks", "- Date:", "- Machine:", "- Command: `python -m qa.bench`", "## Results",
+    text = report.report(results, "python -m benchmarks", report.Background(0.02, (0.1,) * 3, (2.0,) * 3))
+    for part in ("# Benchmarks", "- Date:", "- Machine:", "- Command: `python -m benchmarks`", "## Results",
                  "## Where the time goes", "- encode:", "100000 synthetic passages", "## How it is measured"):
         assert part in text
     assert "not meaningful" not in text  # other processes took 2% of the CPUs
-    busy = bench.report(results, "python -m qa.bench", bench.Background(0.5, (2.0,) * 3, (2.0,) * 3))
+    busy = report.report(results, "python -m benchmarks", report.Background(0.5, (2.0,) * 3, (2.0,) * 3))
     assert "not meaningful" in busy
 
 
 def test_background_watch_sees_other_processes():
-    watch = bench.BackgroundWatch()
+    watch = report.BackgroundWatch()
     sum(range(10**6))  # this process's own work does not count
     background = watch.stop()
     assert math.isnan(background.others_share) or 0.0 <= background.others_share <= 1.0

@@ -1,8 +1,8 @@
-from pathlib import Path
 
 import pytest
 
-from qa.documents import PassageSplitter, blocks_of, is_heading, load_documents, regex_sentences
+from qa.ingest.files import load_documents
+from qa.ingest.split import PassageSplitter, blocks_of, is_heading, regex_sentences
 from qa.types import Document
 from tests.conftest import ARTICLE_DIR
 

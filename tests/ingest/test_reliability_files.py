@@ -1,6 +1,6 @@
 """Bad documents: indexing goes on with the rest and says which files it skipped and why.
 
-Covers what tests/test_documents.py doesn't: UTF-16, random binary, BOM-only, a 50 MB file (skipped
+Covers what tests/ingest/test_split.py doesn't: UTF-16, random binary, BOM-only, a 50 MB file (skipped
 without being read), FIFOs, broken and looping symlinks, symlinks out of the corpus by every route,
 file names that aren't UTF-8, a file that disappears while the corpus is read, a document that is
 one giant line, an empty corpus — at the library level and through the `qa` command line.
@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 import transformers  # noqa: F401 - sets up its log handler now, not on a stream a capsys test closes
 
-import qa.documents as documents
+import qa.ingest.files as files
 from qa import QA
 from qa.cli import main as cli_main
 from qa.config import DEFAULT_MAX_FILE_BYTES, ConfigError, Settings
-from qa.documents import PassageSplitter, Skipped, _pieces, load_documents, read_document, spacy_sentences
 from qa.index import EmptyCorpusError
+from qa.ingest.files import Skipped, load_documents, read_document
+from qa.ingest.split import PassageSplitter, spacy_sentences, text_pieces
 from qa.types import Document
 from tests.conftest import ROOT, write_corpus
 
@@ -135,14 +136,14 @@ def test_a_file_that_grows_past_the_limit_while_read_is_skipped(tmp_path, monkey
             path.write_bytes(b"Much longer text now. " * 100)
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(documents, "open", open_after_growth, raising=False)
+    monkeypatch.setattr(files, "open", open_after_growth, raising=False)
     result = read_document(path, root, max_bytes=100)
     assert isinstance(result, Skipped) and "grew past the limit" in result.reason
 
 
 def test_a_file_that_disappears_while_the_corpus_is_read(corpus, monkeypatch):
     (corpus / "vanishing.txt").write_text("Here one moment, gone the next.")
-    real_iter = documents._iter_files
+    real_iter = files.iter_files
 
     def listing_then_removal(root, extensions):  # listed by the walk, removed before it is read
         for path in real_iter(root, extensions):
@@ -150,7 +151,7 @@ def test_a_file_that_disappears_while_the_corpus_is_read(corpus, monkeypatch):
                 path.unlink()
             yield path
 
-    monkeypatch.setattr(documents, "_iter_files", listing_then_removal)
+    monkeypatch.setattr(files, "iter_files", listing_then_removal)
     docs, skipped = load_documents(corpus)
     assert {d.source for d in docs} == GOOD
     assert reasons_of(skipped) == {"vanishing.txt": "disappeared while the corpus was being read"}
@@ -166,7 +167,7 @@ def test_a_file_that_disappears_between_stat_and_open(corpus, monkeypatch):
             path.unlink()
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(documents, "open", open_after_removal, raising=False)
+    monkeypatch.setattr(files, "open", open_after_removal, raising=False)
     assert read_document(path, corpus) == Skipped("vanishing.txt", "disappeared while the corpus was being read")
 
 
@@ -199,7 +200,7 @@ def test_giant_single_line_document_is_split_in_pieces_spacy_accepts():
 
 @pytest.mark.parametrize("text, limit", [("a b c d e f g h", 3), ("x" * 25, 10), ("", 5), ("word " * 50, 12)])
 def test_pieces_cover_the_text_within_the_limit(text, limit):
-    pieces = _pieces(text, limit)
+    pieces = text_pieces(text, limit)
     assert "".join(text[s:e] for s, e in pieces) == text
     assert all(e - s <= limit for s, e in pieces)
 
@@ -216,7 +217,7 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 def test_qa_index_goes_on_and_lists_every_skipped_file(bad_corpus, tmp_path, capsys):
     root, expected = bad_corpus
     (root / "vanishing.txt").write_text("Gone before it is read.")
-    real_iter = documents._iter_files
+    real_iter = files.iter_files
 
     def listing_then_removal(root_, extensions):
         for path in real_iter(root_, extensions):
@@ -226,7 +227,7 @@ def test_qa_index_goes_on_and_lists_every_skipped_file(bad_corpus, tmp_path, cap
 
     index_dir = tmp_path / "index"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(documents, "_iter_files", listing_then_removal)
+        mp.setattr(files, "iter_files", listing_then_removal)
         rc, out, err = run_cli(capsys, "--docs", str(root), "--index-dir", str(index_dir), "index")
     assert rc == 0, err
     lines = out.splitlines()
