@@ -1,0 +1,27 @@
+"""``python -m qa.ingest.convert FILE MAX_BYTES``: convert one file, print the result as JSON.
+
+Used by :func:`qa.ingest.convert.isolate.convert_isolated` to convert untrusted files in a
+child process with time and memory limits; also handy to see what a file converts to.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+from qa.ingest.convert import ConversionError, convert
+
+
+def main(argv: list[str]) -> int:
+    path, max_bytes = argv[0], int(argv[1]) if len(argv) > 1 else 10 * 2**20
+    try:
+        result = {"converted": asdict(convert(path, max_bytes))}
+    except ConversionError as exc:
+        result = {"error": exc.reason}
+    sys.stdout.write(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,65 @@
+"""Convert an untrusted file in a child process, so that a PDF or ZIP bomb, or a parser stuck
+on a hostile file, costs at most ``timeout_s`` seconds and ``memory_mb`` of memory.
+
+    >>> doc = convert_isolated("upload.pdf", max_bytes=10 * 2**20)   # doctest: +SKIP
+
+The child (``python -m qa.ingest.convert``) runs under ``RLIMIT_AS`` and ``RLIMIT_CPU`` and
+is killed at the deadline; either way the file gets a :class:`ConversionError` saying so.
+Plain text and Markdown need no parser and are converted in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from qa.ingest.convert import Converted, ConversionError, convert
+
+TIMEOUT_S = 60.0
+MEMORY_MB = 2048
+
+
+def _limits(memory_mb: int, cpu_s: int):
+    def apply() -> None:  # in the child, before it runs Python
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+
+    return apply
+
+
+def convert_isolated(path: str | Path, max_bytes: int, timeout_s: float = TIMEOUT_S,
+                     memory_mb: int = MEMORY_MB) -> Converted:
+    """:func:`qa.ingest.convert.convert` in a child process with limits; same result or error."""
+    path = Path(path)
+    if path.suffix.lower() in (".txt", ".md"):
+        return convert(path, max_bytes)
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "TMPDIR")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[3]), env.get("PYTHONPATH")]))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "qa.ingest.convert", str(path), str(max_bytes)],
+            capture_output=True, timeout=timeout_s, env=env, stdin=subprocess.DEVNULL,
+            preexec_fn=_limits(memory_mb, int(timeout_s) + 1),
+        )
+    except subprocess.TimeoutExpired:
+        raise ConversionError(f"refused: converting it took over {timeout_s:g} s (a PDF or ZIP bomb?)") from None
+    try:
+        result = json.loads(proc.stdout.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        err = proc.stderr.decode("utf-8", "replace")
+        if proc.returncode < 0 or "MemoryError" in err or "Cannot allocate" in err:
+            raise ConversionError(f"refused: converting it needed over {memory_mb:,} MB of memory or "
+                                  f"{timeout_s:g} s of CPU (a PDF or ZIP bomb?)") from None
+        last = err.strip().splitlines()[-1][:160] if err.strip() else f"exit status {proc.returncode}"
+        raise ConversionError(f"could not be converted ({last})") from None
+    if "error" in result:
+        raise ConversionError(result["error"])
+    c = result["converted"]
+    headings = c["headings"]
+    return Converted(c["text"], c["kind"], c["title"], tuple(tuple(p) for p in c["pages"]),
+                     None if headings is None else tuple(tuple(h) for h in headings))
