@@ -1,8 +1,11 @@
-"""Command line: ``qa ask | index | eval | train | calibrate`` (also ``python -m qa``).
+"""Command line: ``qa ask | index | add | remove | docs | eval | train | calibrate`` (also ``python -m qa``).
 
     $ qa ask "Who led the Ukrainian officials in Florida?"
     $ qa ask --json "Who met Macron?"
     $ qa index
+    $ qa add report.pdf minutes.docx      # copy into the corpus folder and index them
+    $ qa remove report.pdf
+    $ qa docs                             # documents, pages, passages, skipped files
     $ qa eval tests/data/questions.jsonl
     $ qa eval squad-v2.0-dev.json.gz --mode reading --limit 1000
 """
@@ -68,13 +71,20 @@ def cmd_ask(args) -> int:
         print(f"The documents don't say (confidence {ans.score:.2f}).")
         if ans.citations:
             c = ans.citations[0]
-            print(f"\nClosest passage — {c.source} [{c.start}:{c.end}]:\n{c.text}")
+            print(f"\nClosest passage — {_where(c)}:\n{c.text}")
         return 0
     print(f"{ans.answer}    (confidence {ans.score:.2f})")
     for i, c in enumerate(ans.citations, 1):
-        print(f"\n[{i}] {c.source} [{c.start}:{c.end}], answer at [{c.answer_start}:{c.answer_end}]")
+        print(f"\n[{i}] {_where(c)}, answer at [{c.answer_start}:{c.answer_end}]")
         print(c.text)
     return 0
+
+
+def _where(c) -> str:
+    """``report.pdf, page 3 [120:410]`` (page only for paged documents)."""
+    page = f", page {c.page}" if c.page else ""
+    return f"{c.source}{page} [{c.start}:{c.end}]"
+
 
 
 def cmd_index(args) -> int:
@@ -90,6 +100,69 @@ def cmd_index(args) -> int:
         if report.reason == "requested" and status != "fresh":
             report.reason = status
         print(report.summary())
+    return 0
+
+
+def cmd_add(args) -> int:
+    """Copy each file into the corpus folder (checked first: refused files change nothing), then index."""
+    from qa.ingest.library import RefusedFile, add_file
+
+    qa = _qa(args)
+    added, refused = 0, 0
+    for f in args.files:
+        try:
+            a = add_file(f, qa.settings.docs_dir, qa.settings.max_file_bytes)
+        except RefusedFile as exc:
+            print(f"qa: refused {exc}", file=sys.stderr)
+            refused += 1
+            continue
+        added += 1
+        pages = f" ({a.pages} pages)" if a.pages else ""
+        print(f"{'Replaced' if a.replaced else 'Added'} {a.source}{pages} in {qa.settings.docs_dir}")
+    if added:
+        _, report = qa.index(progress=_tqdm_progress())
+        if report is not None:
+            print(report.summary())
+    return 1 if refused else 0
+
+
+def cmd_remove(args) -> int:
+    from qa.ingest.library import RefusedFile, remove_file
+
+    qa = _qa(args)
+    try:
+        remove_file(qa.settings.docs_dir, args.name)
+    except RefusedFile as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Removed {args.name} from {qa.settings.docs_dir}")
+    try:
+        _, report = qa.index(progress=_tqdm_progress())
+    except Exception as exc:  # the last document gone: an empty corpus is said, not a traceback
+        from qa.index import EmptyCorpusError
+
+        if isinstance(exc, EmptyCorpusError):
+            print(str(exc))
+            return 0
+        raise
+    if report is not None:
+        print(report.summary())
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from qa.ingest.library import describe
+
+    qa = _qa(args)
+    index, _ = qa.index(progress=_tqdm_progress())
+    rows = describe(index, qa.settings.docs_dir, qa.settings.max_file_bytes)
+    width = max([len(r.source) for r in rows] + [8])
+    print(f"{'document':<{width}}  {'pages':>5}  {'passages':>8}")
+    for r in rows:
+        print(f"{r.source:<{width}}  {r.pages if r.pages else '-':>5}  {r.passages:>8}")
+    print(f"{len(rows)} document(s), {sum(r.passages for r in rows)} passage(s) in {qa.settings.docs_dir}")
+    for s in index.skipped:
+        print(f"Skipped {s.source}: {s.reason}")
     return 0
 
 
@@ -150,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("index", help="build or refresh the index")
     i.add_argument("--force", action="store_true", help="rebuild even if up to date")
     i.set_defaults(func=cmd_index)
+
+    ad = sub.add_parser("add", help="copy documents into the corpus folder and index them")
+    ad.add_argument("files", nargs="+", metavar="FILE", help=".pdf, .html, .htm, .docx, .txt or .md")
+    ad.set_defaults(func=cmd_add)
+    rm = sub.add_parser("remove", help="remove a document from the corpus folder and the index")
+    rm.add_argument("name", help="the document's name as `qa docs` lists it")
+    rm.set_defaults(func=cmd_remove)
+    d = sub.add_parser("docs", help="list the documents (pages, passages) and skipped files")
+    d.set_defaults(func=cmd_docs)
 
     e = sub.add_parser("eval", help="score the system on a question set")
     e.add_argument("file", help="JSON Lines question set, or SQuAD v1.1/v2.0 JSON (.json/.json.gz)")

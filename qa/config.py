@@ -48,7 +48,8 @@ class Settings:
     index_dir: Path = field(default_factory=lambda: _env_path("QA_INDEX_DIR", "index"))
 
     # documents -> passages (index)
-    extensions: tuple[str, ...] = field(default=(".txt", ".md"), metadata={"index": True})
+    extensions: tuple[str, ...] = field(default=(".txt", ".md", ".pdf", ".html", ".htm", ".docx"),
+                                        metadata={"index": True})
     max_file_bytes: int = field(
         default_factory=lambda: _env_megabytes("QA_MAX_FILE_MB", DEFAULT_MAX_FILE_BYTES), metadata={"index": True}
     )

@@ -23,7 +23,7 @@ from qa.config import Settings
 from qa.answer.confidence import Calibrator, span_features
 from qa.index import BuildReport, Index, IndexStore, Progress
 from qa.metrics import normalize_answer
-from qa.types import Answer, Citation, Hit, Passage, Span
+from qa.types import Answer, Citation, Document, Hit, Passage, Span
 
 
 class InvalidQuestion(ValueError):
@@ -218,6 +218,22 @@ class QA:
         return Answer(answer.answer, answer.score, answer.citations, question, clean, answer.candidate,
                       {"total": time.perf_counter() - t0})
 
+    def document_text(self, source: str) -> str:
+        """The text of document ``source`` as indexed: a ``.txt``/``.md`` file's own text, or the
+        converted text of a PDF, HTML or Word file; citations' offsets refer to it.
+
+        Raises ``FileNotFoundError`` for a name outside the corpus, or a file that is gone or
+        can't be read (the message says why).
+        """
+        from qa.ingest.files import read_document
+        from qa.ingest.library import corpus_path
+
+        path = corpus_path(self.settings.docs_dir, source)
+        doc = read_document(path, self.settings.docs_dir, self.settings.max_file_bytes)
+        if not isinstance(doc, Document):
+            raise FileNotFoundError(f"{source}: {doc.reason}")
+        return doc.text
+
     def text_passage(self, text: str, source: str = "text") -> Passage:
         """A whole text as one passage, with its spaCy entities (as the index would store)."""
         return self._text_passage(text, source)[0]
@@ -268,7 +284,7 @@ class QA:
         return Citation(
             p.source, p.start, p.end, p.text,
             span.start if span else None, span.end if span else None,
-            score if score is not None else hit.score,
+            score if score is not None else hit.score, p.page,
         )
 
 

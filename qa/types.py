@@ -7,10 +7,25 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Document:
-    """A source document: its path relative to the corpus folder, and its full text."""
+    """A source document: its path relative to the corpus folder, and its full text.
+
+    For converted formats ``text`` is the converted text (:mod:`qa.ingest.convert`);
+    ``pages`` holds each page's (start, end) range in it (PDF only), and ``headings`` the
+    ranges of heading lines where the format marks them (None: guessed from the text).
+    """
 
     source: str
     text: str
+    pages: tuple[tuple[int, int], ...] = ()
+    headings: tuple[tuple[int, int], ...] | None = None
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character ``offset`` (None for a format without pages)."""
+        if not self.pages:
+            return None
+        import bisect
+
+        return max(1, bisect.bisect_right([s for s, _ in self.pages], offset))
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class Passage:
     text: str
     heading: str = ""
     entities: tuple[Entity, ...] = ()
+    page: int | None = None  # 1-based page where the passage starts (PDF), else None
 
     @property
     def indexed_text(self) -> str:
@@ -78,6 +94,7 @@ class Citation:
     answer_start: int | None = None
     answer_end: int | None = None
     score: float = 0.0
+    page: int | None = None  # 1-based page of the passage in a paged document (PDF), else None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.config import DEFAULT_MAX_FILE_BYTES
+from qa.ingest.convert import EXTENSIONS
 from qa.types import Document
 
 
@@ -78,6 +79,16 @@ def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTE
         return Skipped(source, "disappeared while the corpus was being read")
     except OSError as exc:
         return Skipped(source, f"unreadable ({exc.strerror or exc})")
+    if not path.name.lower().endswith((".txt", ".md")):
+        return convert_document(source, raw, path.name)
+    from qa.ingest.convert import ConversionError
+    from qa.ingest.convert.sniff import check_kind, sniff
+
+    if sniff(raw)[0] in ("pdf", "zip"):  # a PDF or Word file named .txt: say what it is
+        try:
+            check_kind(raw, path.name)
+        except ConversionError as exc:
+            return Skipped(source, exc.reason)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return Skipped(source, "UTF-16 text, not UTF-8 (save it as UTF-8)")
     if b"\x00" in raw[:8192]:
@@ -91,10 +102,23 @@ def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTE
     return Document(source, text)
 
 
+def convert_document(source: str, raw: bytes, name: str) -> Document | Skipped:
+    """A PDF, HTML or Word file's converted text (converted once per content, in a child
+    process with limits: :mod:`qa.ingest.convert`), or why it can't be indexed."""
+    from qa.ingest.convert import ConversionError
+    from qa.ingest.convert.cache import ConvertedCache
+
+    try:
+        c = ConvertedCache().convert(raw, name)
+    except ConversionError as exc:
+        return Skipped(source, exc.reason)
+    return Document(source, c.text, c.pages, c.headings)
+
+
 def load_documents(
-    docs_dir: str | Path, extensions: tuple[str, ...] = (".txt", ".md"), max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    docs_dir: str | Path, extensions: tuple[str, ...] = EXTENSIONS, max_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> tuple[list[Document], list[Skipped]]:
-    """All readable ``.txt``/``.md`` documents under ``docs_dir`` (recursively), and the skipped ones."""
+    """All readable documents with these extensions under ``docs_dir`` (recursively), and the skipped ones."""
     root = Path(docs_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"The corpus folder {root} does not exist")

@@ -42,7 +42,14 @@ def is_heading(line: str) -> bool:
     return words <= 14 and not line.endswith(_SENTENCE_END)
 
 
-def blocks_of(text: str) -> list[Block]:
+def blocks_of(text: str, headings: tuple[tuple[int, int], ...] | None = None) -> list[Block]:
+    """The lines of ``text``; a heading is one of ``headings`` (ranges from a converter that
+    knows them: HTML, Word) or, when there are none, a line that looks like one.
+
+    >>> [b.is_heading for b in blocks_of("Costs\\nThey rose.\\nShort line", headings=((0, 5),))]
+    [True, False, False]
+    """
+    known = None if headings is None else {start for start, _ in headings}
     blocks = []
     for m in re.finditer(r"[^\n]+", text):
         stripped = m.group().strip()
@@ -50,7 +57,8 @@ def blocks_of(text: str) -> list[Block]:
             continue
         lead = len(m.group()) - len(m.group().lstrip())
         start = m.start() + lead
-        blocks.append(Block(start, start + len(stripped), is_heading(stripped)))
+        heading = is_heading(stripped) if known is None else start in known
+        blocks.append(Block(start, start + len(stripped), heading))
     return blocks
 
 
@@ -126,7 +134,8 @@ class PassageSplitter:
         for doc in documents:
             for start, end, heading, ents in self._passage_spans(doc):
                 passages.append(
-                    Passage(len(passages), doc.source, start, end, doc.text[start:end], heading, ents)
+                    Passage(len(passages), doc.source, start, end, doc.text[start:end], heading, ents,
+                            doc.page_at(start))
                 )
             if progress:
                 progress(1)
@@ -134,7 +143,7 @@ class PassageSplitter:
 
     def _sections(self, doc: Document):
         """Sentences of the document grouped by section: [(heading, [(start, end)]) ...]."""
-        blocks = blocks_of(doc.text)
+        blocks = blocks_of(doc.text, doc.headings)
         body = [b for b in blocks if not b.is_heading]
         parsed = iter(self.sentences([doc.text[b.start : b.end] for b in body]))
         sections: list[tuple[str, list[tuple[int, int]]]] = [("", [])]

@@ -189,11 +189,11 @@ def test_over_the_size_limit_is_refused(tmp_path):
 def test_isolated_conversion_gives_the_same_result(tmp_path):
     path = tmp_path / "report.pdf"
     make_pdf(path)
-    assert convert_isolated(path, 10 * MB) == convert(path, 10 * MB)
+    assert convert_isolated(path.read_bytes(), path.name) == convert(path, 10 * MB)
     secret = tmp_path / "secret.pdf"
     make_pdf(secret, password="x")
     with pytest.raises(ConversionError, match="^encrypted PDF"):
-        convert_isolated(secret, 10 * MB)
+        convert_isolated(secret.read_bytes(), secret.name)
 
 
 def test_pdf_bomb_stream_is_refused(tmp_path):
@@ -207,14 +207,14 @@ def test_isolated_conversion_stops_at_the_time_limit(tmp_path):
     path = tmp_path / "slow.pdf"
     make_pdf_bomb(path, content_mb=5)  # under the cap, but parsing it takes many seconds
     with pytest.raises(ConversionError, match="took over 1.5 s"):
-        convert_isolated(path, 10 * MB, timeout_s=1.5)
+        convert_isolated(path.read_bytes(), path.name, timeout_s=1.5)
 
 
 def test_isolated_conversion_stops_at_the_memory_limit(tmp_path):
     path = tmp_path / "hungry.pdf"
     make_pdf_bomb(path, content_mb=5)  # its operators take hundreds of MB once parsed
     with pytest.raises(ConversionError, match="memory"):
-        convert_isolated(path, 10 * MB, memory_mb=150)
+        convert_isolated(path.read_bytes(), path.name, memory_mb=150)
 
 
 def test_truth_text_matches_the_report():

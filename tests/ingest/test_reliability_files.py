@@ -277,7 +277,7 @@ def qa_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_empty_corpus_exits_non_zero_with_one_line_and_no_traceback(tmp_path, command):
     root = tmp_path / "docs"
     root.mkdir()
-    (root / "ignored.pdf").write_bytes(b"%PDF-1.4")
+    (root / "ignored.exe").write_bytes(b"MZ")  # not a document type (a .pdf would be read, and listed)
     done = qa_command("--docs", str(root), "--index-dir", str(tmp_path / "index"), *command, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"qa: error: The corpus folder {root} holds no .txt or .md document. Add some and ask again.\n"

@@ -17,14 +17,16 @@ def test_skips_what_it_cannot_read_and_says_why(corpus):
     (corpus / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02binary")
     (corpus / "empty.md").write_text("  \n")
-    (corpus / "ignored.pdf").write_bytes(b"%PDF")
+    (corpus / "ignored.exe").write_bytes(b"MZ\x00")
+    (corpus / "broken.pdf").write_bytes(b"%PDF")
     docs, skipped = load_documents(corpus)
     reasons = {s.source: s.reason for s in skipped}
     assert len(docs) == 3
     assert "UTF-8" in reasons["latin1.txt"]
     assert "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.md"]
-    assert "ignored.pdf" not in reasons
+    assert "ignored.exe" not in reasons  # not a document type at all
+    assert reasons["broken.pdf"] == "not a PDF: the content is text"  # judged by content
 
 
 def test_does_not_follow_symlinks_out_of_the_corpus(corpus, tmp_path):

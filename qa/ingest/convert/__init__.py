@@ -55,6 +55,13 @@ class Converted:
             pos += len(line) + 1
         return cls("\n".join(parts), kind, title, (), tuple(headings))
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Converted":
+        """The inverse of :func:`dataclasses.asdict` (JSON turns the tuples into lists)."""
+        headings = d.get("headings")
+        return cls(d["text"], d["kind"], d.get("title", ""), tuple(tuple(p) for p in d.get("pages", ())),
+                   None if headings is None else tuple(tuple(h) for h in headings))
+
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character ``offset``, or None for a format without pages.
 

@@ -1,4 +1,5 @@
-"""``python -m qa.ingest.convert FILE MAX_BYTES``: convert one file, print the result as JSON.
+"""``python -m qa.ingest.convert FILE [MAX_BYTES]``: convert one file, print the result as JSON;
+``python -m qa.ingest.convert --stdin NAME``: convert the bytes on standard input as file NAME.
 
 Used by :func:`qa.ingest.convert.isolate.convert_isolated` to convert untrusted files in a
 child process with time and memory limits; also handy to see what a file converts to.
@@ -10,13 +11,16 @@ import json
 import sys
 from dataclasses import asdict
 
-from qa.ingest.convert import ConversionError, convert
+from qa.ingest.convert import ConversionError, convert, convert_bytes
 
 
 def main(argv: list[str]) -> int:
-    path, max_bytes = argv[0], int(argv[1]) if len(argv) > 1 else 10 * 2**20
     try:
-        result = {"converted": asdict(convert(path, max_bytes))}
+        if argv[0] == "--stdin":
+            converted = convert_bytes(sys.stdin.buffer.read(), argv[1])
+        else:
+            converted = convert(argv[0], int(argv[1]) if len(argv) > 1 else 10 * 2**20)
+        result = {"converted": asdict(converted)}
     except ConversionError as exc:
         result = {"error": exc.reason}
     sys.stdout.write(json.dumps(result, ensure_ascii=False))

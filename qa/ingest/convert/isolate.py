@@ -1,7 +1,7 @@
 """Convert an untrusted file in a child process, so that a PDF or ZIP bomb, or a parser stuck
 on a hostile file, costs at most ``timeout_s`` seconds and ``memory_mb`` of memory.
 
-    >>> doc = convert_isolated("upload.pdf", max_bytes=10 * 2**20)   # doctest: +SKIP
+    >>> doc = convert_isolated(open("upload.pdf", "rb").read(), "upload.pdf")   # doctest: +SKIP
 
 The child (``python -m qa.ingest.convert``) runs under ``RLIMIT_AS`` and ``RLIMIT_CPU`` and
 is killed at the deadline; either way the file gets a :class:`ConversionError` saying so.
@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qa.ingest.convert import Converted, ConversionError, convert
+from qa.ingest.convert import Converted, ConversionError, convert_bytes
 
 TIMEOUT_S = 60.0
 MEMORY_MB = 2048
@@ -32,18 +32,19 @@ def _limits(memory_mb: int, cpu_s: int):
     return apply
 
 
-def convert_isolated(path: str | Path, max_bytes: int, timeout_s: float = TIMEOUT_S,
-                     memory_mb: int = MEMORY_MB) -> Converted:
-    """:func:`qa.ingest.convert.convert` in a child process with limits; same result or error."""
-    path = Path(path)
-    if path.suffix.lower() in (".txt", ".md"):
-        return convert(path, max_bytes)
+def convert_isolated(data: bytes, name: str, timeout_s: float = TIMEOUT_S, memory_mb: int = MEMORY_MB) -> Converted:
+    """:func:`qa.ingest.convert.convert_bytes` in a child process with limits; same result or error.
+
+    The child reads ``data`` from its standard input, so it converts exactly these bytes.
+    """
+    if name.lower().endswith((".txt", ".md")):
+        return convert_bytes(data, name)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "TMPDIR")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[3]), env.get("PYTHONPATH")]))
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "qa.ingest.convert", str(path), str(max_bytes)],
-            capture_output=True, timeout=timeout_s, env=env, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "qa.ingest.convert", "--stdin", name],
+            input=data, capture_output=True, timeout=timeout_s, env=env,
             preexec_fn=_limits(memory_mb, int(timeout_s) + 1),
         )
     except subprocess.TimeoutExpired:
@@ -59,7 +60,4 @@ def convert_isolated(path: str | Path, max_bytes: int, timeout_s: float = TIMEOU
         raise ConversionError(f"could not be converted ({last})") from None
     if "error" in result:
         raise ConversionError(result["error"])
-    c = result["converted"]
-    headings = c["headings"]
-    return Converted(c["text"], c["kind"], c["title"], tuple(tuple(p) for p in c["pages"]),
-                     None if headings is None else tuple(tuple(h) for h in headings))
+    return Converted.from_dict(result["converted"])
