@@ -3,7 +3,9 @@
     python app.py                  # http://127.0.0.1:7860 (port: $GRADIO_SERVER_PORT)
     python app.py --host 0.0.0.0   # reachable from other machines: read the README first
 
-The corpus and index folders come from ``QA_DOCS_DIR`` / ``QA_INDEX_DIR`` as for ``qa``.
+The corpus and index folders come from ``QA_DOCS_DIR`` / ``QA_INDEX_DIR`` as for ``qa``; with
+``QA_DATABASE_URL`` (or ``--database-url``) the index is in that PostgreSQL database instead, so
+any number of these processes can serve one corpus.
 The page logic lives in :mod:`qa.ui` (no gradio there); this file lays the page out.
 """
 
@@ -50,6 +52,7 @@ CSS = """
 
 def build_app(chat: Chat) -> gr.Blocks:
     """The page: chat with examples on the left; index status and the documents on the right."""
+    from qa.index import DatabaseUnavailable
     from qa.models import ModelNotInstalled
     from qa.pipeline import InvalidQuestion
 
@@ -112,7 +115,7 @@ def build_app(chat: Chat) -> gr.Blocks:
             ``history`` holds the earlier [question, answer] turns, oldest first, for follow-ups."""
             try:
                 ans = chat.asker(question, history=[(q, a) for q, a in history] if history else None)
-            except (InvalidQuestion, ModelNotInstalled) as exc:
+            except (InvalidQuestion, ModelNotInstalled, DatabaseUnavailable) as exc:
                 raise gr.Error(str(exc), print_exception=False) from None
             return answer_dict(ans)
 
@@ -128,7 +131,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860))
     p.add_argument("--concurrency", type=int, default=int(os.environ.get("QA_UI_CONCURRENCY") or CONCURRENCY),
                    help=f"questions answered at once (default {CONCURRENCY})")
+    p.add_argument("--database-url", help="keep the index in this PostgreSQL database (default: $QA_DATABASE_URL)")
     args = p.parse_args(argv)
+    if args.database_url is not None:  # the page, ask() and the watcher all read it from the environment
+        os.environ["QA_DATABASE_URL"] = args.database_url
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from qa.pipeline import ask, default_qa

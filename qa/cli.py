@@ -22,7 +22,7 @@ from pathlib import Path
 def _qa(args):
     from qa.pipeline import QA
 
-    return QA(docs_dir=args.docs, index_dir=args.index_dir)
+    return QA(docs_dir=args.docs, index_dir=args.index_dir, database_url=args.database_url)
 
 
 def _tqdm_progress():
@@ -86,14 +86,13 @@ def _where(c) -> str:
     return f"{c.source}{page} [{c.start}:{c.end}]"
 
 
-
 def cmd_index(args) -> int:
     qa = _qa(args)
-    status = qa.store.status()
+    status = qa.status()
     index, report = qa.index(progress=_tqdm_progress(), force=args.force)
     if report is None:
-        print(f"The index in {qa.settings.index_dir} is up to date: "
-              f"{len(index.sources)} document(s), {len(index.passages)} passage(s). Nothing to do.")
+        print(f"The index ({index.backend}: {index.where}) is up to date: "
+              f"{len(index.sources)} document(s), {index.passage_count} passage(s). Nothing to do.")
         for s in index.skipped:
             print(f"Skipped {s.source}: {s.reason}")
     else:
@@ -212,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Verbatim, cited answers from your documents.")
     p.add_argument("--docs", help="corpus folder (default: $QA_DOCS_DIR or source_docs/)")
     p.add_argument("--index-dir", help="index folder (default: $QA_INDEX_DIR or index/)")
+    p.add_argument("--database-url", help="keep the index in this PostgreSQL database (pgvector) instead of the "
+                                          "index folder (default: $QA_DATABASE_URL; '' for the index folder)")
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("ask", help="answer one question")
@@ -259,13 +260,14 @@ def main(argv: list[str] | None = None) -> int:
         return PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
     from qa.config import ConfigError
-    from qa.index import EmptyCorpusError
+    from qa.index import DatabaseUnavailable, EmptyCorpusError
     from qa.models import ModelNotInstalled
     from qa.pipeline import InvalidQuestion
 
     try:
         return args.func(args)
-    except (InvalidQuestion, HistoryError, EmptyCorpusError, ModelNotInstalled, ConfigError, OSError) as exc:
+    except (InvalidQuestion, HistoryError, EmptyCorpusError, ModelNotInstalled, ConfigError, DatabaseUnavailable,
+            OSError) as exc:
         # OSError: a missing corpus folder, an index folder that can't be written, a full disk
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,5 @@
 """All settings in one place, with defaults; ``QA_DOCS_DIR`` / ``QA_INDEX_DIR`` override folders,
-``QA_MAX_FILE_MB`` the largest document file that is indexed.
+``QA_DATABASE_URL`` puts the index in PostgreSQL, ``QA_MAX_FILE_MB`` sets the largest document indexed.
 
     >>> s = Settings(docs_dir="my_docs")
     >>> s.docs_dir.name, s.top_k
@@ -46,6 +46,9 @@ class Settings:
 
     docs_dir: Path = field(default_factory=lambda: _env_path("QA_DOCS_DIR", "source_docs"))
     index_dir: Path = field(default_factory=lambda: _env_path("QA_INDEX_DIR", "index"))
+    # PostgreSQL (pgvector) instead of index_dir when set: postgresql://user:pw@host/db or ?host=/socket/dir
+    database_url: str | None = field(default_factory=lambda: os.environ.get("QA_DATABASE_URL") or None, repr=False)
+    database_schema: str = "public"  # the PostgreSQL schema holding the tables (qa eval uses one of its own)
 
     # documents -> passages (index)
     extensions: tuple[str, ...] = field(default=(".txt", ".md", ".pdf", ".html", ".htm", ".docx"),

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from qa.config import Settings
 from qa.answer.confidence import Calibrator, span_features
-from qa.index import BuildReport, Index, IndexStore, Progress
+from qa.index import BuildReport, IndexBuilder, IndexSummary, Progress, open_store
 from qa.metrics import normalize_answer
 from qa.types import Answer, Citation, Document, Hit, Passage, Span
 
@@ -74,17 +74,21 @@ class QA:
         reader=None,
         calibrator: Calibrator | None = None,
         check_interval: float = 1.0,
+        database_url: str | None = None,
     ) -> None:
         settings = settings or Settings()
         if docs_dir is not None:
             settings = settings.with_(docs_dir=Path(docs_dir))
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))
+        if database_url is not None:  # "" means: the local index, whatever QA_DATABASE_URL says
+            settings = settings.with_(database_url=database_url or None)
         self.settings = settings
         self._reader = reader
         self.calibrator = calibrator or Calibrator.load()
-        self.store = IndexStore(settings, embedder_factory=lambda: self.embedder)
-        self._index: Index | None = None
+        self.store = open_store(settings)  # the index seam: local files, or PostgreSQL when database_url is set
+        self.builder = IndexBuilder(settings, self.store, embedder=lambda: self.embedder)
+        self.summary: IndexSummary | None = None  # what the last index() loaded or built
         self._retriever = None
         self._lock = threading.RLock()
         self._checked_at = 0.0
@@ -119,6 +123,12 @@ class QA:
         return _shared_model("answer_types", AnswerTypes.load)
 
     @property
+    def tagger(self):
+        from qa.ingest.entities import EntityTagger
+
+        return _shared_model("entity_tagger", EntityTagger)
+
+    @property
     def resolver(self):
         from qa.answer.followup import FollowupResolver
 
@@ -126,38 +136,80 @@ class QA:
 
     # ------------------------------------------------------------------ index
 
-    def index(self, progress: Progress | None = None, force: bool = False) -> tuple[Index, BuildReport | None]:
-        """Load the index, building it first if missing or stale (or if ``force``)."""
+    def index(self, progress: Progress | None = None, force: bool = False) -> tuple[IndexSummary, BuildReport | None]:
+        """Bring the index up to date with the corpus (only changed documents are re-split and
+        re-embedded; ``force``: all of them) and say what it holds. The report is None when it
+        already was up to date."""
         with self._lock:
             if force:
-                from filelock import FileLock
-
-                self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-                with FileLock(str(self.settings.index_dir / ".lock")):
-                    index, report = self.store.build(progress, reason="requested")
+                report = self.builder.update(progress, reason="requested", force=True)
             else:
-                index, report = self.store.load_or_build(progress)
-            self._set_index(index)
+                report = self.builder.ensure(progress)
+            self._set_ready()
             self.last_report = report or self.last_report
-            return index, report
+            return self.summary, report
 
-    def _set_index(self, index: Index) -> None:
+    def status(self) -> str:
+        """"fresh", or why the index needs updating ("no index yet", "documents changed", ...)."""
+        return self.builder.stale_reason() or "fresh"
+
+    def add_document(self, path: str | Path, progress: Progress | None = None) -> BuildReport | None:
+        """Index one file of the corpus folder (new or changed) alone, leaving every other document
+        as stored; a file that can't be read is listed as skipped. ``path``: absolute, or relative
+        to the corpus folder. Returns the update's report (None if the file was indexed as it is)."""
+        source = self._source(path)
+        with self._lock:
+            report = self.builder.update(progress, reason=f"{source} added or changed", only=[source])
+            self._set_ready()
+            self.last_report = report or self.last_report
+            return report
+
+    def remove_document(self, source: str, progress: Progress | None = None) -> BuildReport | None:
+        """Delete the file ``source`` from the corpus folder and its passages from the index."""
+        source = self._source(source)
+        path = self.settings.docs_dir / source
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+        with self._lock:
+            report = self.builder.update(progress, reason=f"{source} removed", only=[source])
+            self._set_ready()
+            self.last_report = report or self.last_report
+            return report
+
+    def _source(self, path: str | Path) -> str:
+        """A corpus file's name as the index knows it; ``ValueError`` if it lies outside the corpus folder."""
+        from qa.ingest.files import source_of
+
+        root = self.settings.docs_dir
+        path = Path(path)
+        full = path if path.is_absolute() else root / path
+        if not full.resolve().is_relative_to(root.resolve()) or full.resolve() == root.resolve():
+            raise ValueError(f"{path} is not a file in the corpus folder {root}: put it there first.")
+        return source_of(Path(root.resolve()) / full.resolve().relative_to(root.resolve()), root.resolve())
+
+    def _set_ready(self) -> None:
         from qa.retrieval import HybridRetriever
 
-        self._index = index
-        self._retriever = HybridRetriever(index, self.embedder, self.settings.candidates, self.settings.rrf_k)
+        self.summary = IndexSummary(self.store.backend, self.store.where, self.store.documents(),
+                                    self.store.meta().skipped)
+        if self._retriever is None:
+            s = self.settings
+            self._retriever = HybridRetriever(self.store, self.embedder, s.candidates, s.rrf_k, tagger=self.tagger)
         self._checked_at = time.monotonic()
 
-    def _ready(self):
-        """The current retriever, after a (throttled) check that the index is still fresh."""
+    def retriever(self):
+        """The hybrid retriever over the index, after a (throttled) check that the index is still fresh
+        (updating it first if not)."""
         with self._lock:
-            stale = self._index is None or (
-                time.monotonic() - self._checked_at > self.check_interval and self.store.status() != "fresh"
+            stale = self._retriever is None or (
+                time.monotonic() - self._checked_at > self.check_interval and self.builder.stale_reason() is not None
             )
             if stale:
                 self.index()
             self._checked_at = time.monotonic()
             return self._retriever
+
+    _ready = retriever  # the former name, until qa/training/calibrate.py calls retriever()
 
     # -------------------------------------------------------------------- ask
 
@@ -173,7 +225,7 @@ class QA:
         t3 = time.perf_counter()
         hits = retriever.retrieve(resolved, self.settings.top_k, query_vec=query_vec)
         t4 = time.perf_counter()
-        types = self._type_probs(query_vec)
+        types = self.type_probs(query_vec)
         spans, answer = self.read(resolved, hits, types)
         t5 = time.perf_counter()
         timings = {"resolve": t1 - t0, "index_check": t2 - t1, "encode": t3 - t2, "retrieve": t4 - t3,
@@ -181,27 +233,43 @@ class QA:
         return Answer(answer.answer, answer.score, answer.citations, question, resolved,
                       answer.candidate, timings)
 
-    def read(self, question: str, hits: list[Hit], type_probs=None) -> tuple[list[Span], Answer]:
+    def search(self, question: str, top_k: int | None = None) -> tuple[list[Hit], np.ndarray]:
+        """The passages retrieved for ``question`` (best first) and its embedding, as ``ask`` sees them."""
+        retriever = self.retriever()
+        query_vec = self.embedder.encode([question])[0]
+        return retriever.retrieve(question, top_k or self.settings.top_k, query_vec=query_vec), query_vec
+
+    def read_stages(self, question: str, hits: list[Hit]) -> Iterator[tuple[int, list[Span]]]:
+        """(passages read, spans found so far, best first) after each stage of reading:
+        the top passage alone, then up to ``read_passages``, then up to ``read_more``.
+
+        Each stage reads only passages not read before. :meth:`read` stops early;
+        ``qa calibrate`` walks every stage, so the calibration sees each depth ``read`` uses.
+        """
+        s = self.settings
+        spans: list[Span] = []
+        done = 0
+        for upto in (1, s.read_passages, s.read_more):
+            upto = min(upto, len(hits))
+            if upto <= done:
+                continue
+            spans = _merge_spans(spans, self.reader.read(question, hits[done:upto]))
+            done = upto
+            yield done, spans
+
+    def read(self, question: str, hits: list[Hit], type_probs=None, mode: str = "open") -> tuple[list[Span], Answer]:
         """Read the retrieved passages in stages, stopping as soon as the answer is good enough.
 
         1. the top passage alone (about one reader window): done if its answer's confidence
            reaches ``settings.sure_enough``, the common case;
         2. up to ``read_passages`` passages: done if they give any answer;
         3. up to ``read_more`` passages, where the first ones gave no confident answer.
-        Each stage reads only passages not read before, so the worst case costs one pass more
-        than reading them all at once.
         """
-        s = self.settings
-        stages = ((1, s.sure_enough), (s.read_passages, 0.0), (s.read_more, 0.0))
         spans: list[Span] = []
-        answer, done = self.decide(question, [], hits, type_probs), 0
-        for upto, enough in stages:
-            upto = min(upto, len(hits))
-            if upto <= done:
-                continue
-            spans = _merge_spans(spans, self.reader.read(question, hits[done:upto]))
-            done = upto
-            answer = self.decide(question, spans, hits, type_probs)
+        answer = self.decide(question, [], hits, type_probs, mode=mode)
+        for depth, spans in self.read_stages(question, hits):
+            answer = self.decide(question, spans, hits, type_probs, depth=depth, mode=mode)
+            enough = self.settings.sure_enough if depth == 1 else 0.0
             if answer.answer is not None and answer.score >= enough:
                 break
         return spans, answer
@@ -214,7 +282,7 @@ class QA:
         q_vec = self.embedder.encode([clean])[0]
         hit = Hit(passage, 1.0, float(q_vec @ t_vec), 0.0, 0)
         spans = self.reader.read(clean, [hit])
-        answer = self.decide(clean, spans, [hit], self._type_probs(q_vec))
+        answer = self.decide(clean, spans, [hit], self.type_probs(q_vec), depth=1, mode="reading")
         return Answer(answer.answer, answer.score, answer.citations, question, clean, answer.candidate,
                       {"total": time.perf_counter() - t0})
 
@@ -255,27 +323,34 @@ class QA:
                 self._text_cache[key] = cached
         return cached
 
-    def _type_probs(self, query_vec):
+    def type_probs(self, query_vec) -> np.ndarray | None:
+        """The question's expected answer types (TREC classes) from its embedding."""
         clf = self.answer_types
         return clf.probabilities(query_vec) if clf is not None else None
 
-    def decide(self, question: str, spans: list[Span], hits: list[Hit], type_probs=None) -> Answer:
-        """Answer with the best span if the calibrated confidence is high enough, else abstain."""
+    def decide(self, question: str, spans: list[Span], hits: list[Hit], type_probs=None,
+               depth: int | None = None, mode: str = "open") -> Answer:
+        """Answer with the best span if its calibrated confidence is high enough, else abstain."""
         if not spans:
             closest = [self._citation(hits[0])] if hits else []
             return Answer(None, 1.0 if not hits else 0.9, closest)
         best = spans[0]
-        p = self.calibrator.probability(span_features(question, best, spans, hits, type_probs))
+
+        def confidence(span: Span) -> float:
+            return self.calibrator.probability(span_features(question, span, spans, hits, type_probs, depth), mode)
+
+        features = span_features(question, best, spans, hits, type_probs, depth)
+        p = self.calibrator.probability(features, mode)
         if p < self.calibrator.threshold:
-            return Answer(None, 1.0 - p, [self._citation(best.hit)], candidate=best.text)
+            return Answer(None, self.calibrator.abstention_confidence(features, mode),
+                          [self._citation(best.hit)], candidate=best.text)
         citations = [self._citation(best.hit, best, p)]
         seen = {best.hit.passage.id}
         key = normalize_answer(best.text)
         for s in spans[1:]:  # the same answer found in other passages supports it too
             if s.hit.passage.id not in seen and normalize_answer(s.text) == key and key:
                 seen.add(s.hit.passage.id)
-                p_s = self.calibrator.probability(span_features(question, s, spans, hits, type_probs))
-                citations.append(self._citation(s.hit, s, p_s))
+                citations.append(self._citation(s.hit, s, confidence(s)))
         return Answer(best.text, p, citations, candidate=best.text)
 
     @staticmethod
@@ -305,7 +380,7 @@ _default_lock = threading.Lock()
 def default_qa() -> QA:
     """The process-wide ``QA`` for the folders in ``QA_DOCS_DIR`` / ``QA_INDEX_DIR``."""
     settings = Settings()
-    key = (str(settings.docs_dir.resolve()), str(settings.index_dir.resolve()))
+    key = (str(settings.docs_dir.resolve()), str(settings.index_dir.resolve()), settings.database_url)
     with _default_lock:
         if key not in _default:
             _default[key] = QA(settings=settings)

@@ -1,6 +1,10 @@
-"""Hybrid retrieval: dense (FAISS, MiniLM) and BM25 (bm25s) fused by reciprocal rank fusion.
+"""Hybrid retrieval: a store's dense and keyword search fused by reciprocal rank fusion.
 
-    >>> retriever = HybridRetriever(index, embedder)          # doctest: +SKIP
+The retriever talks to the index only through the seam (:class:`~qa.index.base.PassageStore`),
+so the same fusion runs over the local files (FAISS + BM25) and over PostgreSQL (pgvector +
+full-text search).
+
+    >>> retriever = HybridRetriever(store, embedder)          # doctest: +SKIP
     >>> hits = retriever.retrieve("Who met Macron?", top_k=3)  # doctest: +SKIP
     >>> hits[0].passage.source, round(hits[0].score, 3)       # doctest: +SKIP
     ('article.txt', 0.033)
@@ -8,19 +12,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 
-from qa.index import Index
+from qa.index.base import PassageStore
 from qa.types import Hit
 
 
-def rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
+def rrf(rankings: list[list[Hashable]], k: int = 60) -> dict[Hashable, float]:
     """Reciprocal rank fusion (Cormack et al. 2009): sum of 1 / (k + rank) over rankings.
 
     >>> sorted(rrf([[1, 2], [2, 3]], k=0).items())
     [(1, 1.0), (2, 1.5), (3, 0.5)]
     """
-    fused: dict[int, float] = {}
+    fused: dict[Hashable, float] = {}
     for ranking in rankings:
         for rank, pid in enumerate(ranking):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank + 1)
@@ -28,27 +34,25 @@ def rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
 
 
 class HybridRetriever:
-    """Scores passages of an :class:`~qa.index.Index` for a query."""
+    """Scores a store's passages for a query: dense and keyword candidates, fused, best ``top_k`` kept.
 
-    def __init__(self, index: Index, embedder, candidates: int = 30, rrf_k: int = 60, ef_search: int = 128) -> None:
-        self.index = index
+    ``tagger`` (an :class:`~qa.ingest.entities.EntityTagger`) gives the hits' passages their
+    entities, found only when looked at.
+    """
+
+    def __init__(self, store: PassageStore, embedder, candidates: int = 30, rrf_k: int = 60, tagger=None) -> None:
+        self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
-        if hasattr(index.dense, "hnsw"):
-            index.dense.hnsw.efSearch = max(ef_search, candidates)
+        self.tagger = tagger
 
-    def dense(self, query_vec: np.ndarray, n: int) -> tuple[list[int], dict[int, float]]:
-        n = min(n, self.index.dense.ntotal)
-        scores, ids = self.index.dense.search(query_vec.reshape(1, -1), n)
-        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    def dense(self, query_vec: np.ndarray, n: int) -> tuple[list[str], dict[str, float]]:
+        pairs = self.store.dense_search(query_vec, n)
         return [i for i, _ in pairs], dict(pairs)
 
-    def sparse(self, query: str, n: int) -> tuple[list[int], dict[int, float]]:
-        tokens = self.index.bm25_tokenizer.tokenize([query], update_vocab=False, show_progress=False)
-        n = min(n, len(self.index.passages))
-        docs, scores = self.index.bm25.retrieve(tokens, k=n, show_progress=False, n_threads=0)  # 0: inline, no pool
-        pairs = [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+    def sparse(self, query: str, n: int) -> tuple[list[str], dict[str, float]]:
+        pairs = self.store.keyword_search(query, n)
         return [i for i, _ in pairs], dict(pairs)
 
     def retrieve(self, query: str, top_k: int = 5, query_vec: np.ndarray | None = None) -> list[Hit]:
@@ -60,10 +64,14 @@ class HybridRetriever:
         fused = rrf([dense_ids, sparse_ids], self.rrf_k)
         best = sorted(fused, key=lambda pid: (-fused[pid], pid))[:top_k]
         missing = [pid for pid in best if pid not in dense_scores]
-        if missing:  # cosine for BM25-only hits, from the stored vectors
-            for pid in missing:
-                dense_scores[pid] = float(self.index.dense.reconstruct(pid) @ query_vec)
+        if missing:  # cosine for keyword-only hits, from the stored vectors
+            dense_scores.update(self.store.similarity(missing, query_vec))
+        passages = {p.id: p for p in self.store.passages(best)}
+        best = [pid for pid in best if pid in passages]  # a passage removed since the search is left out
+        found = [passages[pid] for pid in best]
+        if self.tagger is not None:
+            found = self.tagger.lazily(found)
         return [
-            Hit(self.index.passages[pid], fused[pid], dense_scores[pid], sparse_scores.get(pid, 0.0), rank)
-            for rank, pid in enumerate(best)
+            Hit(p, fused[pid], dense_scores.get(pid, 0.0), sparse_scores.get(pid, 0.0), rank)
+            for rank, (pid, p) in enumerate(zip(best, found))
         ]

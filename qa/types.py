@@ -45,7 +45,7 @@ class Passage:
     passage to help retrieval but is not part of ``text`` and never shifts the offsets.
     """
 
-    id: int
+    id: str  # a stable key: qa.index.base.passage_id(source, content hash, ordinal)
     source: str
     start: int
     end: int

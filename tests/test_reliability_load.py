@@ -117,13 +117,13 @@ def test_eight_threads_asking_before_any_index_exists_build_it_once(tmp_path, re
     docs = write_corpus(tmp_path / "docs")
     qa = QA(docs_dir=docs, index_dir=tmp_path / "index")
     builds = []
-    real_build = qa.store.build
+    real_apply = qa.store.apply
 
-    def counting_build(*args, **kwargs):
+    def counting_apply(*args, **kwargs):
         builds.append(threading.current_thread().name)
-        return real_build(*args, **kwargs)
+        return real_apply(*args, **kwargs)
 
-    qa.store.build = counting_build
+    qa.store.apply = counting_apply
     question = "Who founded the Corner Bakery?"
     results, errors, wall = run_threads(THREADS, lambda i: qa.ask(question))
     assert not errors, errors

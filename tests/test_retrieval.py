@@ -14,7 +14,7 @@ def test_rrf_rewards_agreement():
 def retriever(corpus, tmp_path):
     qa = QA(docs_dir=corpus, index_dir=tmp_path / "index")
     index, _ = qa.index()
-    return HybridRetriever(index, qa.embedder)
+    return HybridRetriever(qa.store, qa.embedder)
 
 
 @pytest.mark.parametrize(
@@ -40,5 +40,5 @@ def test_query_with_no_known_words_still_returns_dense_hits(retriever):
 
 
 def test_retrieves_on_the_article(article_qa):
-    hits = article_qa._ready().retrieve("Who led the Ukrainian officials in Florida?", top_k=3)
+    hits = article_qa.retriever().retrieve("Who led the Ukrainian officials in Florida?", top_k=3)
     assert any("Rustem Umerov" in h.passage.text for h in hits[:2])

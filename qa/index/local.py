@@ -1,19 +1,20 @@
-"""The on-disk index: passages, FAISS embeddings, BM25 and a manifest; built atomically.
+"""The local backend: passages, their vectors, FAISS and BM25 (bm25s) files in the index folder.
 
 Layout of the index folder::
 
     CURRENT                 name of the live build folder (replaced atomically)
-    build-<time>-<pid>/     manifest.json, passages.jsonl, dense.faiss, bm25/, bm25_vocab/
-    .lock                   held while building, so two processes never build at once
+    build-<time>-<pid>/     manifest.json, passages.jsonl, vectors.npy, dense.faiss, bm25/, bm25_vocab/
+    .lock                   held while updating, so two processes never write at once
 
-A build writes a fresh ``build-*`` folder and only then points ``CURRENT`` at it, so a crash
-or kill mid-build leaves the previous index in use. Loading checks the manifest (documents,
-settings, format, file checksums); anything missing, stale or corrupt is rebuilt.
+An update writes a fresh ``build-*`` folder and only then points ``CURRENT`` at it, so a crash
+or kill mid-update leaves the previous index in use. The stored vectors of unchanged documents
+are copied into the new build, not recomputed. Loading checks the manifest and every file's
+checksum; anything missing or corrupt raises :class:`IndexCorrupt` (the builder then rebuilds).
+Other processes notice a new ``CURRENT`` at their next freshness check and load it.
 
-    >>> store = IndexStore(Settings())                    # doctest: +SKIP
-    >>> index, report = store.load_or_build()             # doctest: +SKIP
-    >>> report.action if report else "loaded"             # doctest: +SKIP
-    'built'
+    >>> store = LocalStore(Settings(index_dir="index"))   # doctest: +SKIP
+    >>> store.dense_search(query_vec, 2)                  # doctest: +SKIP
+    [('c90efc5142c899d5-9f86d08a6c1b4e2f-4', 0.61), ...]
 """
 
 from __future__ import annotations
@@ -22,36 +23,53 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa.config import EMBEDDING_MODEL, INDEX_FORMAT_VERSION, Settings
-from qa.index.base import BuildReport, EmptyCorpusError, IndexCorrupt, Progress
-from qa.index.build import corpus_signature, timed, write_atomic
-from qa.ingest.files import Skipped, load_documents
-from qa.ingest.split import PassageSplitter
-from qa.types import Entity, Passage
+from qa.index.base import Changes, IndexCorrupt, IndexMeta, StoredDocument
+from qa.index.build import write_atomic
+from qa.ingest.files import Skipped
+from qa.types import Passage
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
+VECTORS = "vectors.npy"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 BM25_VOCAB = "bm25_vocab"
+PRIVATE_SETTINGS = ("docs_dir", "index_dir", "database_url", "database_schema")  # never written into a manifest
+
+
+def sha256_file(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def bm25_tokenizer():
+    """Lower-cased words, English stop words removed, Snowball-stemmed (PyStemmer)."""
+    import Stemmer
+    from bm25s.tokenization import Tokenizer
+
+    return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
 
 
 @dataclass
-class Index:
-    """A loaded index: passages plus the dense and sparse structures over them."""
+class LocalIndex:
+    """One loaded build: passages (row order), their vectors, and the dense and sparse structures."""
 
     passages: list[Passage]
-    dense: object  # faiss.Index
-    bm25: object  # bm25s.BM25
-    bm25_tokenizer: object  # bm25s.tokenization.Tokenizer
+    rows: dict[str, int]  # passage id -> row
+    vectors: np.ndarray  # (rows, dim), memory-mapped from vectors.npy
+    dense: object  # faiss.Index over the vectors
+    bm25: object | None  # bm25s.BM25 (None: no passages)
+    bm25_tokenizer: object | None
     manifest: dict
     folder: Path
 
@@ -64,94 +82,36 @@ class Index:
         return sorted(self.manifest.get("documents", {}))
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _empty_index() -> LocalIndex:
+    import faiss
+
+    return LocalIndex([], {}, np.zeros((0, 384), np.float32), faiss.IndexFlatIP(384), None, None, {}, Path())
 
 
+class _Empty:
+    """The index before the first build, made on first use (faiss loads only then)."""
 
-def bm25_tokenizer():
-    """Lower-cased words, English stop words removed, Snowball-stemmed (PyStemmer)."""
-    import Stemmer
-    from bm25s.tokenization import Tokenizer
-
-    return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+    def __get__(self, obj, owner=None) -> LocalIndex:
+        return _empty_index()
 
 
-class IndexStore:
-    """Builds, validates and loads the index kept in ``settings.index_dir``."""
+class LocalStore:
+    """The :class:`~qa.index.base.PassageStore` kept in ``settings.index_dir`` (the embedded default)."""
 
-    def __init__(self, settings: Settings, embedder_factory: Callable[[], object] | None = None,
-                 splitter_factory: Callable[[], PassageSplitter] | None = None) -> None:
+    backend = "local"
+    _empty = _Empty()
+
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.folder = Path(settings.index_dir)
-        self._embedder_factory = embedder_factory
-        self._splitter_factory = splitter_factory
-        self._embedder = None
+        self.where = str(self.folder)
+        self._index: LocalIndex | None = None
+        self._lock = threading.RLock()
 
-    # ------------------------------------------------------------------ public
+    # ------------------------------------------------------------------ reading
 
-    def load_or_build(self, progress: Progress | None = None) -> tuple[Index, BuildReport | None]:
-        """The index if it is fresh; otherwise build it (under the lock) and return the report."""
-        index, why = self._try_load()
-        if index is not None:
-            return index, None
-        from filelock import FileLock
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.folder / ".lock")):
-            index, why2 = self._try_load()  # another process may have built it meanwhile
-            if index is not None:
-                return index, None
-            return self.build(progress, reason=why)
-
-    def status(self) -> str:
-        """"fresh", or why the index needs building ("missing", "documents changed", ...)."""
-        _, why = self._try_load(check_only=True)
-        return why or "fresh"
-
-    def build(self, progress: Progress | None = None, reason: str = "requested") -> tuple[Index, BuildReport]:
-        """Build a new index from the corpus and switch to it atomically. Caller holds the lock."""
-        t0 = time.perf_counter()
-        progress = progress or (lambda stage, done, total: None)
-        s = self.settings
-        signature = corpus_signature(s)
-        docs, skipped = load_documents(s.docs_dir, s.extensions, s.max_file_bytes)
-        if not docs:
-            raise EmptyCorpusError(self._empty_message(skipped))
-        existed = self._current_folder() is not None
-        stages = {"read": time.perf_counter() - t0}
-
-        progress("splitting documents", 0, len(docs))
-        splitter = self._splitter()
-        done = [0]
-
-        def tick(n: int) -> None:
-            done[0] += n
-            progress("splitting documents", done[0], len(docs))
-
-        with timed(stages, "split (spaCy)"):
-            passages = splitter.split(docs, progress=tick)
-        with timed(stages, "embed"):
-            vectors = self._embed([p.indexed_text for p in passages], progress)
-        progress("indexing", 0, 1)
-        with timed(stages, "FAISS + BM25"):
-            dense = self._faiss(vectors)
-            bm25, tokenizer = self._bm25(passages)
-        with timed(stages, "write"):
-            folder, manifest = self._commit(docs, skipped, signature, passages, dense, bm25, tokenizer)
-        progress("indexing", 1, 1)
-        index = Index(passages, dense, bm25, tokenizer, manifest, folder)
-        report = BuildReport("rebuilt" if existed else "built", reason, len(docs), len(passages),
-                             skipped, time.perf_counter() - t0, stages)
-        return index, report
-
-    # ----------------------------------------------------------------- loading
-
-    def _current_folder(self) -> Path | None:
+    def current_folder(self) -> Path | None:
+        """The live build folder named by ``CURRENT``, if there is one."""
         try:
             name = (self.folder / CURRENT).read_text(encoding="utf-8").strip()
         except (OSError, ValueError):  # ValueError: not UTF-8 (a damaged pointer)
@@ -159,132 +119,155 @@ class IndexStore:
         folder = self.folder / name
         return folder if name.startswith("build-") and folder.is_dir() else None
 
-    def _try_load(self, check_only: bool = False) -> tuple[Index | None, str | None]:
-        folder = self._current_folder()
+    def _manifest(self) -> tuple[dict | None, str]:
+        folder = self.current_folder()
         if folder is None:
-            return None, "no index yet"
+            return None, ""
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict) or not isinstance(manifest.get("documents"), dict):
+                raise ValueError("not a manifest")
+            return manifest, ""
         except (OSError, ValueError):
             return None, "the index was unreadable"
-        try:
-            why = self._stale_reason(manifest)
-        except (AttributeError, KeyError, TypeError):  # valid JSON, but not a manifest we wrote
-            return None, "the index was unreadable"
-        if why:
-            return None, why
-        if check_only:
-            return None, None
-        try:
-            return self._load(folder, manifest), None
-        except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
-            return None, f"the index was damaged ({type(exc).__name__})"
 
-    def _stale_reason(self, manifest: dict) -> str | None:
-        s = self.settings
+    def meta(self) -> IndexMeta:
+        manifest, problem = self._manifest()
+        if manifest is None:
+            return IndexMeta(problem=problem)
         if manifest.get("format") != INDEX_FORMAT_VERSION:
-            return "the index format changed"
-        if manifest.get("fingerprint") != s.index_fingerprint():
-            return "settings changed"
-        signature = corpus_signature(s)
-        if signature == manifest.get("signature"):
-            return None
-        # sizes or times differ: compare contents before deciding it is stale
-        if set(signature) != set(manifest.get("documents", {})) | {x["source"] for x in manifest.get("skipped", [])}:
-            return "documents were added or removed"
-        docs, skipped = load_documents(s.docs_dir, s.extensions, s.max_file_bytes)
-        current = {d.source: hashlib.sha256(d.text.encode()).hexdigest() for d in docs}
-        if current != manifest.get("documents") or [asdict(x) for x in skipped] != manifest.get("skipped"):
-            return "documents changed"
-        return None
+            return IndexMeta(problem="the index format changed")
+        try:
+            return IndexMeta(manifest.get("fingerprint"), dict(manifest.get("signature") or {}),
+                             [Skipped(**x) for x in manifest.get("skipped", [])], int(manifest.get("generation", 0)))
+        except (TypeError, ValueError):
+            return IndexMeta(problem="the index was unreadable")
 
-    def _load(self, folder: Path, manifest: dict) -> Index:
-        import bm25s
-        import faiss
+    def documents(self) -> dict[str, StoredDocument]:
+        manifest, _ = self._manifest()
+        if manifest is None:
+            return {}
+        try:
+            return {src: StoredDocument(src, d["hash"], int(d["passages"])) for src, d in manifest["documents"].items()}
+        except (KeyError, TypeError, ValueError):
+            return {}
 
-        for name, digest in manifest["files"].items():
-            if sha256_file(folder / name) != digest:
-                raise IndexCorrupt(f"{name} does not match its checksum")
-        passages = []
-        with open(folder / PASSAGES, encoding="utf-8") as fh:
-            for line in fh:
-                d = json.loads(line)
-                d["entities"] = tuple(Entity(*e) for e in d.get("entities", []))
-                passages.append(Passage(**d))
-        dense = faiss.read_index(str(folder / DENSE))
-        if dense.ntotal != len(passages) or manifest.get("passages") != len(passages):
-            raise IndexCorrupt("passage count mismatch")
-        bm25 = bm25s.BM25.load(str(folder / BM25_DIR), load_corpus=False)
-        tokenizer = bm25_tokenizer()
-        tokenizer.load_vocab(str(folder / BM25_VOCAB))
-        return Index(passages, dense, bm25, tokenizer, manifest, folder)
+    def open(self) -> None:
+        self.loaded()
 
-    # ---------------------------------------------------------------- building
+    def loaded(self) -> LocalIndex:
+        """The live build, loaded (again, if ``CURRENT`` moved since). Raises :class:`IndexCorrupt`."""
+        folder = self.current_folder()
+        with self._lock:
+            if self._index is not None and folder == self._index.folder:
+                return self._index
+            if folder is None:
+                raise IndexCorrupt("there is no index yet")
+            try:
+                self._index = load_build(folder)
+            except IndexCorrupt:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
+                raise IndexCorrupt(type(exc).__name__) from exc
+            return self._index
 
-    def _splitter(self) -> PassageSplitter:
-        if self._splitter_factory:
-            return self._splitter_factory()
-        return PassageSplitter(passage_words=self.settings.passage_words,
-                               overlap_sentences=self.settings.passage_overlap_sentences)
+    def _live(self) -> LocalIndex:
+        """The loaded build; an empty one while no index was ever built (searches then find nothing)."""
+        if self._index is None and self.current_folder() is None:
+            return self._empty
+        return self.loaded()
 
-    def embedder(self):
-        if self._embedder is None:
-            if self._embedder_factory is None:
-                from qa.embedding import Embedder
+    def dense_search(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        index = self._live()
+        n = min(n, index.dense.ntotal)
+        if n <= 0:
+            return []
+        scores, rows = index.dense.search(np.asarray(vector, np.float32).reshape(1, -1), n)
+        return [(index.passages[r].id, float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
-                self._embedder = Embedder(self.settings.embed_batch_size)
-            else:
-                self._embedder = self._embedder_factory()
-        return self._embedder
+    def keyword_search(self, query: str, n: int) -> list[tuple[str, float]]:
+        index = self._live()
+        if index.bm25 is None:
+            return []
+        tokens = index.bm25_tokenizer.tokenize([query], update_vocab=False, show_progress=False)
+        n = min(n, len(index.passages))
+        docs, scores = index.bm25.retrieve(tokens, k=n, show_progress=False, n_threads=0)  # 0: inline, no pool
+        return [(index.passages[int(d)].id, float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def _embed(self, texts: list[str], progress: Progress) -> np.ndarray:
-        emb = self.embedder()
-        chunk = 512
-        parts = []
-        for lo in range(0, len(texts), chunk):
-            progress("embedding passages", lo, len(texts))
-            parts.append(emb.encode(texts[lo : lo + chunk]))
-        progress("embedding passages", len(texts), len(texts))
-        return np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
+    def passages(self, ids: Sequence[str]) -> list[Passage]:
+        index = self._live()
+        return [index.passages[index.rows[i]] for i in ids if i in index.rows]
 
-    def _faiss(self, vectors: np.ndarray):
-        import faiss
+    def similarity(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
+        index = self._live()
+        known = [i for i in ids if i in index.rows]
+        if not known:
+            return {}
+        vecs = np.asarray(index.vectors[[index.rows[i] for i in known]], np.float32)
+        return dict(zip(known, (vecs @ np.asarray(vector, np.float32)).tolist()))
 
-        dim = vectors.shape[1]
-        if len(vectors) < self.settings.hnsw_threshold:
-            index = faiss.IndexFlatIP(dim)  # exact search: cheap at this size
-        else:
-            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-        index.add(vectors)
-        return index
+    def iter_passages(self) -> Iterator[Passage]:
+        yield from self._live().passages
 
-    @staticmethod
-    def _bm25(passages: list[Passage]):
-        import bm25s
+    def close(self) -> None:
+        with self._lock:
+            self._index = None
 
-        tokenizer = bm25_tokenizer()
-        ids = tokenizer.tokenize([p.indexed_text for p in passages], show_progress=False, return_as="tuple")
-        bm25 = bm25s.BM25()
-        bm25.index(ids, show_progress=False)
-        return bm25, tokenizer
+    # ------------------------------------------------------------------ writing
 
-    def _commit(self, docs, skipped, signature, passages, dense, bm25, tokenizer) -> tuple[Path, dict]:
+    def writing(self):
+        from filelock import FileLock
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.folder / ".lock"))
+
+    def apply(self, changes: Changes) -> None:
+        """Write a new build with ``changes`` applied (unchanged documents' vectors copied) and switch to it."""
+        try:
+            old = None if changes.replace_all else self.loaded()
+        except IndexCorrupt:
+            old = None
+        dropped = set(changes.removals) | {d.source for d in changes.upserts}
+        parts: dict[str, tuple[list[Passage], np.ndarray, str]] = {}
+        documents = {} if old is None else old.manifest["documents"]
+        if old is not None:
+            rows_of: dict[str, list[int]] = {}
+            for row, p in enumerate(old.passages):
+                rows_of.setdefault(p.source, []).append(row)
+            for source, rows in rows_of.items():
+                if source not in dropped:
+                    parts[source] = ([old.passages[r] for r in rows], np.asarray(old.vectors[rows], np.float32),
+                                     documents[source]["hash"])
+        for d in changes.upserts:
+            parts[d.source] = (d.passages, np.asarray(d.vectors, np.float32), d.content_hash)
+        order = sorted(parts)
+        passages = [p for src in order for p in parts[src][0]]
+        vectors = (np.concatenate([parts[src][1] for src in order]) if passages
+                   else np.zeros((0, 384), np.float32))
+        docs = {src: {"hash": parts[src][2], "passages": len(parts[src][0])} for src in order}
+        generation = (0 if old is None else int(old.manifest.get("generation", 0))) + 1
+        self._commit(passages, vectors, docs, changes, generation)
+
+    def _commit(self, passages: list[Passage], vectors: np.ndarray, docs: dict, changes: Changes,
+                generation: int) -> None:
         """Write a new build folder with its manifest, then point CURRENT at it (atomically)."""
         s = self.settings
         folder = self.folder / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
         folder.mkdir(parents=True)
         try:
-            self.write_files(folder, passages, dense, bm25, tokenizer)
+            dense = self.faiss_index(vectors)
+            bm25, tokenizer = self.bm25_index(passages)
+            self.write_files(folder, passages, vectors, dense, bm25, tokenizer)
             manifest = {
                 "format": INDEX_FORMAT_VERSION,
-                "fingerprint": s.index_fingerprint(),
+                "fingerprint": changes.fingerprint,
                 "embedding_model": EMBEDDING_MODEL,
-                "settings": {k: v for k, v in s.as_dict().items() if k not in ("docs_dir", "index_dir")},
-                "documents": {d.source: hashlib.sha256(d.text.encode()).hexdigest() for d in docs},
-                "signature": signature,
-                "skipped": [asdict(x) for x in skipped],
+                "settings": {k: v for k, v in s.as_dict().items() if k not in PRIVATE_SETTINGS},
+                "documents": docs,
+                "signature": changes.signature,
+                "skipped": [asdict(x) for x in changes.skipped],
                 "passages": len(passages),
+                "generation": generation,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "files": {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()},
             }
@@ -293,26 +276,58 @@ class IndexStore:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        self._remove_old_builds(keep=folder.name)
-        return folder, manifest
+        self.remove_old_builds(keep=folder.name)
+        with self._lock:
+            self._index = LocalIndex(passages, {p.id: i for i, p in enumerate(passages)},
+                                     np.load(folder / VECTORS, mmap_mode="r"), dense, bm25, tokenizer, manifest, folder)
 
-    def write_files(self, folder: Path, passages: list[Passage], dense, bm25, tokenizer) -> None:
+    def faiss_index(self, vectors: np.ndarray):
+        """Exact inner-product search below ``settings.hnsw_threshold`` passages, HNSW (M 32) above."""
+        import faiss
+
+        dim = vectors.shape[1] if vectors.ndim == 2 else 384
+        if len(vectors) < self.settings.hnsw_threshold:
+            index = faiss.IndexFlatIP(dim)
+        else:
+            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, np.float32))
+        if hasattr(index, "hnsw"):
+            index.hnsw.efSearch = 128
+        return index
+
+    @staticmethod
+    def bm25_index(passages: list[Passage]):
+        import bm25s
+
+        if not passages:
+            return None, None
+        tokenizer = bm25_tokenizer()
+        ids = tokenizer.tokenize([p.indexed_text for p in passages], show_progress=False, return_as="tuple")
+        bm25 = bm25s.BM25()
+        bm25.index(ids, show_progress=False)
+        return bm25, tokenizer
+
+    def write_files(self, folder: Path, passages: list[Passage], vectors: np.ndarray, dense, bm25, tokenizer) -> None:
+        """The data files of a build (no manifest yet), each flushed to disk."""
         import faiss
 
         with open(folder / PASSAGES, "w", encoding="utf-8") as fh:
             for p in passages:
-                d = asdict(p)
-                d["entities"] = [[e.start, e.end, e.label] for e in p.entities]
-                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+                fh.write(json.dumps({"id": p.id, "source": p.source, "start": p.start, "end": p.end, "text": p.text,
+                                     "heading": p.heading, "page": p.page}, ensure_ascii=False) + "\n")
+        np.save(folder / VECTORS, np.ascontiguousarray(vectors, np.float32))
         faiss.write_index(dense, str(folder / DENSE))
-        bm25.save(str(folder / BM25_DIR), show_progress=False)
-        tokenizer.save_vocab(str(folder / BM25_VOCAB))
+        if bm25 is not None:
+            bm25.save(str(folder / BM25_DIR), show_progress=False)
+            tokenizer.save_vocab(str(folder / BM25_VOCAB))
         for path in folder.rglob("*"):
             if path.is_file():
                 with open(path, "rb") as fh:
                     os.fsync(fh.fileno())
 
-    def _remove_old_builds(self, keep: str) -> None:
+    def remove_old_builds(self, keep: str) -> None:
         """Earlier builds, and what a killed build left behind (caller holds the lock)."""
         for old in self.folder.glob("build-*"):
             if old.name != keep:
@@ -320,12 +335,30 @@ class IndexStore:
         for tmp in self.folder.glob(f".{CURRENT}.*.tmp"):
             tmp.unlink(missing_ok=True)
 
-    def _empty_message(self, skipped: list[Skipped]) -> str:
-        where = self.settings.docs_dir
-        if not skipped:
-            return f"The corpus folder {where} holds no .txt or .md document. Add some and ask again."
-        reasons = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
-        if len(skipped) > 5:
-            reasons += f"; and {len(skipped) - 5} more"
-        return f"No document in {where} could be indexed ({reasons})."
 
+def load_build(folder: Path) -> LocalIndex:
+    """Load one build folder, checking every file against the manifest's checksums."""
+    import bm25s
+    import faiss
+
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    for name, digest in manifest["files"].items():
+        if sha256_file(folder / name) != digest:
+            raise IndexCorrupt(f"{name} does not match its checksum")
+    passages = []
+    with open(folder / PASSAGES, encoding="utf-8") as fh:
+        for line in fh:
+            passages.append(Passage(**json.loads(line)))
+    dense = faiss.read_index(str(folder / DENSE))
+    vectors = np.load(folder / VECTORS, mmap_mode="r")
+    if not (dense.ntotal == len(passages) == len(vectors) == manifest.get("passages")):
+        raise IndexCorrupt("passage count mismatch")
+    if hasattr(dense, "hnsw"):
+        dense.hnsw.efSearch = 128
+    bm25 = tokenizer = None
+    if passages:
+        bm25 = bm25s.BM25.load(str(folder / BM25_DIR), load_corpus=False)
+        tokenizer = bm25_tokenizer()
+        tokenizer.load_vocab(str(folder / BM25_VOCAB))
+    return LocalIndex(passages, {p.id: i for i, p in enumerate(passages)}, vectors, dense, bm25, tokenizer,
+                      manifest, folder)

@@ -121,10 +121,10 @@ class PassageSplitter:
     def __init__(
         self, sentences: SentenceFn | None = None, passage_words: int = 90, overlap_sentences: int = 1
     ) -> None:
-        if sentences is None:
-            from qa.models import load_corpus_nlp
+        if sentences is None:  # spaCy's senter alone: entities are found at answer time (qa.ingest.entities)
+            from qa.models import load_senter
 
-            sentences = spacy_sentences(load_corpus_nlp())
+            sentences = spacy_sentences(load_senter())
         self.sentences = sentences
         self.passage_words = passage_words
         self.overlap = overlap_sentences

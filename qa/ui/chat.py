@@ -76,6 +76,7 @@ class Chat:
     def _reply(self, question: str, history: History) -> str:
         """The reply's HTML (a friendly line instead of any exception); an answered or
         abstained turn is appended to ``history`` for the next follow-up."""
+        from qa.index import DatabaseUnavailable
         from qa.models import ModelNotInstalled
         from qa.pipeline import InvalidQuestion
 
@@ -83,6 +84,8 @@ class Chat:
             ans = self.asker(question, history=list(history) or None)
         except InvalidQuestion as exc:
             return notice_html(str(exc), "warning")
+        except DatabaseUnavailable as exc:  # says which database and what to check; answers again once it is back
+            return notice_html(str(exc), "error")
         except ModelNotInstalled as exc:
             return notice_html(f"The app can't answer yet: {exc}", "error")
         except Exception:  # noqa: BLE001 - log it, never show a traceback

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,7 +30,9 @@ class IndexWatcher:
         self._thread: threading.Thread | None = None
         self._checked = 0.0
         self._failed_on: dict | None = None  # corpus signature when the last build failed
+        self._retry = False  # the last failure was the database: try again at every poll
         self._lines: dict[str, tuple[tuple[int, int], list[int]]] = {}
+        self._pages: dict[str, tuple[tuple[int, int], int | None]] = {}
 
     # -- state
     def state(self) -> IndexState:
@@ -57,19 +58,24 @@ class IndexWatcher:
             self._thread.start()
 
     def _run(self) -> None:
-        from qa.index import EmptyCorpusError
+        from qa.index import DatabaseUnavailable, EmptyCorpusError
         from qa.models import ModelNotInstalled
 
         try:
             if not self.state().reason:  # first start: say whether it builds or just loads
-                status = self.qa.store.status()
+                status = self.qa.status()
                 self._update(reason="" if status == "fresh" else status)
             index, report = self.qa.index(progress=self._progress)
-            counts = Counter(p.source for p in index.passages)
             summary = report.summary().splitlines()[0] if report else "Loaded the existing index."
-            self._update(phase="ready", stage="", documents=tuple((s, counts[s]) for s in index.sources),
+            self._update(phase="ready", stage="",
+                         documents=tuple((s, index.documents[s].passages) for s in index.sources),
                          skipped=tuple((x.source, x.reason) for x in index.skipped), summary=summary)
             self._checked = time.monotonic()
+            self._retry = False
+        except DatabaseUnavailable as exc:  # said on the page, and tried again at every poll
+            self._failed(str(exc))
+            self._retry = True
+            return
         except (EmptyCorpusError, FileNotFoundError, ModelNotInstalled) as exc:
             self._failed(str(exc))
             return
@@ -108,13 +114,21 @@ class IndexWatcher:
         if s.phase in ("ready", "error") and (force or now - self._checked >= self.recheck_seconds):
             self._checked = now
             if s.phase == "ready":
+                from qa.index import DatabaseUnavailable
+
                 try:
-                    status = self.qa.store.status()
+                    status = self.qa.status()
+                except DatabaseUnavailable as exc:  # the page says so until the database is back
+                    self._failed(str(exc))
+                    self._retry = True
+                    return self.state()
                 except Exception:  # noqa: BLE001
                     log.exception("index status check failed")
                     status = "fresh"
                 if status != "fresh":
                     self.start(reason=status)
+            elif self._retry:  # the database was unreachable: try again
+                self.start(reason="connecting to the database")
             elif self._signature() != self._failed_on:  # after a failure, retry once the corpus changes
                 self.start(reason="documents changed")
         return self.state()
@@ -157,3 +171,25 @@ class IndexWatcher:
         import bisect
 
         return bisect.bisect_right(cached[1], c.start)
+
+    def pages_of(self, source: str) -> int | None:
+        """The number of pages of a PDF document (None for other formats), for the documents panel."""
+        if not source.lower().endswith(".pdf"):
+            return None
+        from qa.ingest.files import read_document
+        from qa.ingest.library import corpus_path
+
+        root = Path(self.qa.settings.docs_dir)
+        try:
+            path = corpus_path(root, source)
+            st = path.stat()
+        except OSError:
+            return None
+        key = (st.st_size, st.st_mtime_ns)
+        cached = self._pages.get(source)
+        if cached is None or cached[0] != key:
+            doc = read_document(path, root, self.qa.settings.max_file_bytes)  # the conversion is cached
+            if len(self._pages) > 1024:
+                self._pages.clear()
+            self._pages[source] = cached = (key, len(getattr(doc, "pages", ())) or None)
+        return cached[1]

@@ -1,3 +1,5 @@
+"""The local backend end to end through ``QA.index()``: builds, freshness, corruption, reuse."""
+
 import json
 import os
 
@@ -14,23 +16,27 @@ def make_qa(corpus, tmp_path):
 def test_builds_then_reuses(corpus, tmp_path):
     qa = make_qa(corpus, tmp_path)
     index, report = qa.index()
-    assert report is not None and report.action == "built"
-    assert report.documents == 3 and report.passages == len(index.passages) > 3
-    manifest = json.loads((index.folder / "manifest.json").read_text())
+    assert report is not None and report.action == "built" and index.backend == "local"
+    assert report.documents == 3 and report.passages == index.passage_count > 3
+    folder = qa.store.current_folder()
+    manifest = json.loads((folder / "manifest.json").read_text())
     assert set(manifest["documents"]) == {"bakery.md", "notes/chess.txt", "volcanoes.txt"}
     assert manifest["embedding_model"] == "all-MiniLM-L6-v2" and manifest["format"] >= 1
-    again, report2 = make_qa(corpus, tmp_path).index()
+    again = make_qa(corpus, tmp_path)
+    _, report2 = again.index()
     assert report2 is None, "a fresh index is loaded, not rebuilt"
-    assert again.folder == index.folder
+    assert again.store.current_folder() == folder
 
 
 def test_rebuilds_when_a_document_changes(corpus, tmp_path):
     qa = make_qa(corpus, tmp_path)
     qa.index()
     (corpus / "notes" / "chess.txt").write_text("The chess club now meets on Fridays.\n")
-    index, report = make_qa(corpus, tmp_path).index()
+    again = make_qa(corpus, tmp_path)
+    _, report = again.index()
     assert report is not None and report.reason == "documents changed"
-    assert any("Fridays" in p.text for p in index.passages)
+    assert report.action == "updated" and report.changed == ["notes/chess.txt"] and report.reused == 2
+    assert any("Fridays" in p.text for p in again.store.iter_passages())
 
 
 def test_rebuilds_when_a_document_is_added_or_removed(corpus, tmp_path):
@@ -40,7 +46,7 @@ def test_rebuilds_when_a_document_is_added_or_removed(corpus, tmp_path):
     assert report and "added or removed" in report.reason
     (corpus / "volcanoes.txt").unlink()
     index, report = make_qa(corpus, tmp_path).index()
-    assert report and all(p.source != "volcanoes.txt" for p in index.passages)
+    assert report and report.removed == ["volcanoes.txt"] and "volcanoes.txt" not in index.sources
 
 
 def test_touching_a_file_without_changing_it_does_not_rebuild(corpus, tmp_path):
@@ -60,8 +66,9 @@ def test_rebuilds_when_settings_change(corpus, tmp_path):
 
 @pytest.mark.parametrize("victim", ["dense.faiss", "passages.jsonl", "manifest.json", "bm25"])
 def test_rebuilds_a_corrupted_index(corpus, tmp_path, victim):
-    index, _ = make_qa(corpus, tmp_path).index()
-    target = index.folder / victim
+    qa = make_qa(corpus, tmp_path)
+    index, _ = qa.index()
+    target = qa.store.current_folder() / victim
     if target.is_dir():
         for f in target.iterdir():
             f.write_bytes(b"garbage")
@@ -69,7 +76,7 @@ def test_rebuilds_a_corrupted_index(corpus, tmp_path, victim):
         target.write_bytes(target.read_bytes()[: len(target.read_bytes()) // 2])
     rebuilt, report = make_qa(corpus, tmp_path).index()
     assert report is not None, f"corrupt {victim} was detected"
-    assert len(rebuilt.passages) == len(index.passages)
+    assert rebuilt.passage_count == index.passage_count
 
 
 def test_current_pointing_nowhere_rebuilds(corpus, tmp_path):

@@ -23,7 +23,7 @@ import pytest
 
 from qa import QA
 from qa.cli import main as cli_main
-from qa.index.local import CURRENT, MANIFEST, IndexStore, sha256_file
+from qa.index.local import CURRENT, MANIFEST, LocalStore, sha256_file
 from tests.conftest import ARTICLE_DIR, ROOT, write_corpus
 from tests.invariants import assert_contract
 
@@ -46,9 +46,11 @@ def assert_consistent(docs: Path, index_dir: Path) -> None:
     manifest = json.loads((folder / MANIFEST).read_text())
     for name, digest in manifest["files"].items():
         assert sha256_file(folder / name) == digest, name
-    index, report = QA(docs_dir=docs, index_dir=index_dir).index()
-    assert report is None and index.folder == folder
-    assert len(index.passages) == manifest["passages"] == index.dense.ntotal
+    qa = QA(docs_dir=docs, index_dir=index_dir)
+    _, report = qa.index()
+    assert report is None and qa.store.current_folder() == folder
+    loaded = qa.store.loaded()
+    assert len(loaded.passages) == manifest["passages"] == loaded.dense.ntotal == len(loaded.vectors)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,7 @@ def test_sigkill_during_a_build_leaves_the_previous_index_in_use(tmp_path):
     again = QA(docs_dir=docs, index_dir=index_dir)
     index, report = again.index()
     assert report is None, "the previous index is loaded as it is, not rebuilt"
-    assert index.folder.name == live and len(index.passages) == len(before.passages)
+    assert again.store.current_folder().name == live and index.passage_count == before.passage_count
     ans = again.ask("Who led the Ukrainian officials in Florida?")
     assert_contract(ans, docs)
     assert ans.citations, "it answers from the previous index"
@@ -119,11 +121,11 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 if sys.argv[1] == "data-written":  # every data file written, no manifest yet
-    write = I.IndexStore.write_files
+    write = I.LocalStore.write_files
     def _write(self, *args):
         write(self, *args)
         die()
-    I.IndexStore.write_files = _write
+    I.LocalStore.write_files = _write
 else:  # manifest written, the new CURRENT in its temporary file, not yet renamed over CURRENT
     write_atomic = B.write_atomic
     def _write_atomic(path, text):
@@ -192,7 +194,7 @@ def test_a_build_that_fails_midway_keeps_the_previous_index(built, monkeypatch, 
         (folder / "passages.jsonl").write_text("{partial")
         raise OSError(errno.ENOSPC, "No space left on device", str(folder / "dense.faiss"))
 
-    monkeypatch.setattr(IndexStore, "write_files", disk_full)
+    monkeypatch.setattr(LocalStore, "write_files", disk_full)
     rc = cli_main(["--docs", str(docs), "--index-dir", str(index_dir), "index", "--force"])
     err = capsys.readouterr().err
     assert rc == 2 and "qa: error: [Errno 28] No space left on device" in err and "Traceback" not in err
@@ -237,10 +239,10 @@ def test_a_damaged_index_is_detected_and_rebuilt(built, damage):
     good = json.loads(_manifest(index_dir).read_text())["passages"]
     DAMAGE[damage](index_dir)
     qa = QA(docs_dir=docs, index_dir=index_dir)
-    assert isinstance(qa.store.status(), str), "the cheap check never crashes (data files are checked on load)"
+    assert isinstance(qa.status(), str), "the cheap check never crashes (data files are checked on load)"
     index, report = qa.index()
     assert report is not None and report.action in ("built", "rebuilt"), "rebuilt, not crashed"
-    assert len(index.passages) == good
+    assert index.passage_count == good
     assert builds(index_dir) == [current(index_dir)]
     assert_consistent(docs, index_dir)  # and fresh from then on: no rebuild loop
 

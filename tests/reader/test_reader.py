@@ -48,7 +48,7 @@ def test_very_long_question_is_clipped(tokenizer):
 
 def test_span_reader_maps_answers_to_document_offsets(article_qa):
     index, _ = article_qa.index()
-    hits = article_qa._ready().retrieve("Who led the Ukrainian officials in Florida?", top_k=3)
+    hits = article_qa.retriever().retrieve("Who led the Ukrainian officials in Florida?", top_k=3)
     spans = article_qa.reader.read("Who led the Ukrainian officials in Florida?", hits)
     text = (article_qa.settings.docs_dir / hits[0].passage.source).read_text(encoding="utf-8")
     assert spans

@@ -13,7 +13,7 @@ import pytest
 
 from qa.config import Settings
 from qa.pipeline import InvalidQuestion
-from qa.types import Answer, Citation, Passage
+from qa.types import Answer, Citation
 from qa.ui.chat import Chat, Conversation, answer_dict
 from qa.ui.format import (
     IndexState,
@@ -188,6 +188,9 @@ class FakeQA:
         self.gate.set()
         self.reader = self.resolver = object()
 
+    def status(self):
+        return self.store.state
+
     def index(self, progress=None):
         self.builds += 1
         progress("embedding passages", 1, 4)
@@ -195,8 +198,10 @@ class FakeQA:
         time.sleep(self.delay)
         if self.fail:
             raise self.fail
-        passages = [Passage(0, "a.txt", 0, 5, "Hello"), Passage(1, "a.txt", 6, 11, "world"), Passage(2, "b.md", 0, 3, "Hi.")]
-        index = SimpleNamespace(passages=passages, sources=["a.txt", "b.md"], skipped=[])
+        from qa.index import IndexSummary, StoredDocument
+
+        index = IndexSummary("local", "index", {"a.txt": StoredDocument("a.txt", "h1", 2),
+                                                "b.md": StoredDocument("b.md", "h2", 1)}, [])
         report = SimpleNamespace(summary=lambda: "Built the index (no index yet): 2 document(s)")
         self.store.state = "fresh"
         return index, report
@@ -244,6 +249,22 @@ def test_watcher_reports_a_failed_build_and_retries_when_the_corpus_changes(tmp_
     (tmp_path / "new.txt").write_text("Now there is a document.")
     assert w.poll().phase == "building"
     assert w.wait(10).ready and qa.builds == 2
+
+
+def test_watcher_shows_an_unreachable_database_and_recovers_when_it_is_back(tmp_path):
+    from qa.index import DatabaseUnavailable
+
+    qa = FakeQA(tmp_path, fail=DatabaseUnavailable("Cannot use the index database 'qa' on db:5432: refused."))
+    w = IndexWatcher(qa, recheck_seconds=0)
+    w.start()
+    s = w.wait(10)
+    assert s.phase == "error" and "database 'qa' on db:5432" in s.error and "Traceback" not in status_html(s)
+    qa.fail = None  # the database is back; nothing in the corpus changed
+    assert w.poll().phase == "building"
+    assert w.wait(10).ready and qa.builds == 2
+    qa.store.state = "unreachable"
+    qa.status = lambda: (_ for _ in ()).throw(DatabaseUnavailable("Cannot use the index database 'qa': down."))
+    assert w.poll().phase == "error" and "down" in w.state().error, "a ready page notices the database is gone"
 
 
 def test_line_of_counts_lines_and_ignores_stale_offsets(tmp_path):

@@ -1,0 +1,362 @@
+"""The PostgreSQL backend: pgvector HNSW for dense search, full-text search (tsvector + GIN) for keywords.
+
+Any number of processes (app replicas, ``qa`` commands) share one database. Writers take an
+advisory lock, so two ``qa index`` at once run one after the other; each update is one
+transaction, so readers see the index before or after it, and a killed ``qa index`` leaves the
+previous state. The schema is made on first use (``CREATE EXTENSION IF NOT EXISTS vector``),
+recorded in ``qa_schema``; a server without pgvector gets a message saying so.
+
+    >>> store = PostgresStore("postgresql://qa@db.internal/qa")   # doctest: +SKIP
+    >>> store.keyword_search("Who met Macron?", 2)               # doctest: +SKIP
+    [('c90efc5142c899d5-9f86d08a6c1b4e2f-4', 0.42), ...]
+    >>> describe("postgresql://qa:secret@db.internal:6432/qa")
+    "database 'qa' on db.internal:6432 as user 'qa'"
+
+Tables: ``qa_documents`` (source, content hash), ``qa_passages`` (text, offsets, ``vector(384)``
+embedding, generated ``tsvector``), ``qa_meta`` (settings fingerprint, corpus signature, skipped
+files, generation), ``qa_schema`` (version).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+
+import numpy as np
+
+from qa.index.base import Changes, DatabaseUnavailable, IndexMeta, StoredDocument
+from qa.ingest.files import Skipped
+from qa.types import Passage
+
+SCHEMA_VERSION = 1
+DIM = 384
+WRITE_LOCK = 0x71615F696E646578  # pg_advisory_lock key of writers ("qa_index")
+SCHEMA_LOCK = WRITE_LOCK + 1
+HNSW_M = 16  # pgvector's defaults; see the README's PostgreSQL section
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 100
+CONNECT_TIMEOUT_S = 5
+TEXT_SEARCH_CONFIG = "english"  # Snowball English stemming and stop words, like the local BM25
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS qa_schema (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS qa_meta (key text PRIMARY KEY, value jsonb NOT NULL);
+CREATE TABLE IF NOT EXISTS qa_documents (
+    source text PRIMARY KEY,
+    content_hash text NOT NULL,
+    passages integer NOT NULL,
+    indexed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS qa_passages (
+    id text PRIMARY KEY,
+    source text NOT NULL REFERENCES qa_documents (source) ON DELETE CASCADE,
+    ordinal integer NOT NULL,
+    start_char integer NOT NULL,
+    end_char integer NOT NULL,
+    text text NOT NULL,
+    heading text NOT NULL DEFAULT '',
+    page integer,
+    embedding vector({DIM}) NOT NULL,
+    tsv tsvector GENERATED ALWAYS AS (to_tsvector('{TEXT_SEARCH_CONFIG}', heading || ' ' || text)) STORED
+);
+CREATE INDEX IF NOT EXISTS qa_passages_source ON qa_passages (source, ordinal);
+CREATE INDEX IF NOT EXISTS qa_passages_tsv ON qa_passages USING gin (tsv);
+CREATE INDEX IF NOT EXISTS qa_passages_embedding ON qa_passages
+    USING hnsw (embedding vector_ip_ops) WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION});
+"""
+
+DENSE_SQL = "SELECT id, -(embedding <#> %s::vector) FROM qa_passages ORDER BY embedding <#> %s::vector LIMIT %s"
+# plainto_tsquery ANDs the question's words; a passage rarely holds them all, so OR them instead
+KEYWORD_SQL = f"""
+SELECT id, ts_rank(tsv, q.query) AS score
+FROM qa_passages, (SELECT replace(plainto_tsquery('{TEXT_SEARCH_CONFIG}', %s)::text, '&', '|')::tsquery AS query) q
+WHERE tsv @@ q.query
+ORDER BY score DESC, id
+LIMIT %s
+"""
+PASSAGE_COLUMNS = "id, source, start_char, end_char, text, heading, page"
+
+
+class PgvectorMissing(DatabaseUnavailable):
+    """The database has no pgvector extension, and this user can't create it."""
+
+
+def describe(url: str) -> str:
+    """The database a URL names, for people: database, host (or socket folder), port and user, never the password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - a malformed URL: say so without echoing it (it may hold a password)
+        return "the database of QA_DATABASE_URL (the URL can't be parsed)"
+    host = info.get("host") or info.get("hostaddr") or "the default local socket"
+    where = f"{host}:{info['port']}" if info.get("port") else host
+    user = f" as user {info['user']!r}" if info.get("user") else ""
+    return f"database {info.get('dbname') or info.get('user') or 'postgres'!r} on {where}{user}"
+
+
+def _vector(v: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(v, np.float32).ravel().tolist()) + "]"
+
+
+def _passage(row) -> Passage:
+    pid, source, start, end, text, heading, page = row
+    return Passage(pid, source, start, end, text, heading, page=page)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+class PostgresStore:
+    """The :class:`~qa.index.base.PassageStore` in a PostgreSQL database with pgvector.
+
+    One connection per store for reading (shared by threads, one statement at a time); updates
+    use their own connection, holding the writers' advisory lock. A lost connection is replaced
+    on the next call, so the same process answers again once the database is back.
+    """
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, schema: str = "public", ef_search: int = HNSW_EF_SEARCH) -> None:
+        self.url = url
+        self.schema = schema
+        self.where = describe(url) + (f", schema {schema!r}" if schema != "public" else "")
+        self.ef_search = ef_search
+        salt = zlib.crc32(schema.encode()) << 8  # each schema is an index of its own, with its own locks
+        self.write_lock, self.schema_lock = WRITE_LOCK ^ salt, SCHEMA_LOCK ^ salt
+        self._conn = None
+        self._lock = threading.RLock()
+        self._writer = None  # the connection holding the advisory lock, inside writing()
+
+    # -------------------------------------------------------------- connections
+
+    def _unavailable(self, exc: BaseException) -> DatabaseUnavailable:
+        reason = _first_line(exc)
+        try:
+            from psycopg.conninfo import conninfo_to_dict
+
+            password = conninfo_to_dict(self.url).get("password")
+            if password:
+                reason = reason.replace(password, "***")
+        except Exception:  # noqa: BLE001
+            pass
+        return DatabaseUnavailable(
+            f"Cannot use the index {self.where}: {reason}. Check that PostgreSQL is running and accepts "
+            "connections there, and that QA_DATABASE_URL (or --database-url) gives the right host, port, "
+            "database, user and password.")
+
+    def connect(self):
+        """A new connection with the schema in place (made on first use). Raises :class:`DatabaseUnavailable`."""
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                   application_name="articleqa")
+        except psycopg.Error as exc:
+            raise self._unavailable(exc) from exc
+        except Exception as exc:  # noqa: BLE001 - e.g. a malformed URL (ProgrammingError is a psycopg.Error)
+            raise self._unavailable(exc) from exc
+        try:
+            conn.execute(f"SET hnsw.ef_search = {int(self.ef_search)}")
+            if self.schema != "public":
+                from psycopg import sql
+
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+                conn.execute(sql.SQL("SET search_path = {}, public").format(sql.Identifier(self.schema)))
+            self._ensure_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _ensure_schema(self, conn) -> None:
+        import psycopg
+
+        row = None
+        try:
+            row = conn.execute("SELECT max(version) FROM qa_schema").fetchone()
+        except psycopg.errors.UndefinedTable:
+            pass
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+        if row and row[0] is not None:
+            self._check_version(row[0])
+            return
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.schema_lock,))
+                try:
+                    with conn.transaction():
+                        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+                except psycopg.errors.OperationalError:
+                    raise
+                except psycopg.Error as exc:
+                    raise PgvectorMissing(
+                        f"The {self.where} has no pgvector extension ({_first_line(exc)}). Install pgvector on the "
+                        "PostgreSQL server (Debian: postgresql-<version>-pgvector; managed services: enable the "
+                        "'vector' extension), or have an administrator run CREATE EXTENSION vector in it.") from exc
+                conn.execute(SCHEMA)
+                version = conn.execute("SELECT max(version) FROM qa_schema").fetchone()[0]
+                if version is None:
+                    conn.execute("INSERT INTO qa_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+                else:
+                    self._check_version(version)
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise DatabaseUnavailable(
+                f"The {self.where} holds an index of schema version {version}, made by a newer articleqa "
+                f"(this one knows version {SCHEMA_VERSION}). Upgrade articleqa, or use another database.")
+
+    def _run(self, fn):
+        """``fn(connection)`` on the shared reading connection; reconnects once if it was lost."""
+        import psycopg
+
+        with self._lock:
+            for attempt in (0, 1):
+                fresh = self._conn is None or self._conn.closed
+                if fresh:
+                    self._conn = self.connect()
+                try:
+                    return fn(self._conn)
+                except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                    self._drop()
+                    if fresh or attempt:  # a new connection failed too: the database is down
+                        raise self._unavailable(exc) from exc
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    # ------------------------------------------------------------------ reading
+
+    def open(self) -> None:
+        self._run(lambda conn: None)
+
+    def dense_search(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        v = _vector(vector)
+        rows = self._run(lambda c: c.execute(DENSE_SQL, (v, v, int(n))).fetchall())
+        return [(pid, float(score)) for pid, score in rows]
+
+    def keyword_search(self, query: str, n: int) -> list[tuple[str, float]]:
+        rows = self._run(lambda c: c.execute(KEYWORD_SQL, (query, int(n))).fetchall())
+        return [(pid, float(score)) for pid, score in rows if score > 0]
+
+    def passages(self, ids: Sequence[str]) -> list[Passage]:
+        ids = list(ids)
+        if not ids:
+            return []
+        rows = self._run(lambda c: c.execute(f"SELECT {PASSAGE_COLUMNS} FROM qa_passages WHERE id = ANY(%s)",
+                                             (ids,)).fetchall())
+        found = {r[0]: _passage(r) for r in rows}
+        return [found[i] for i in ids if i in found]
+
+    def similarity(self, ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        v = _vector(vector)
+        rows = self._run(lambda c: c.execute("SELECT id, -(embedding <#> %s::vector) FROM qa_passages "
+                                             "WHERE id = ANY(%s)", (v, ids)).fetchall())
+        return {pid: float(s) for pid, s in rows}
+
+    def documents(self) -> dict[str, StoredDocument]:
+        rows = self._run(lambda c: c.execute("SELECT source, content_hash, passages FROM qa_documents").fetchall())
+        return {src: StoredDocument(src, h, n) for src, h, n in rows}
+
+    def meta(self) -> IndexMeta:
+        rows = dict(self._run(lambda c: c.execute("SELECT key, value FROM qa_meta").fetchall()))
+        if "fingerprint" not in rows:
+            return IndexMeta()
+        return IndexMeta(rows["fingerprint"], rows.get("signature") or {},
+                         [Skipped(**x) for x in rows.get("skipped") or []], int(rows.get("generation") or 0))
+
+    def iter_passages(self) -> Iterator[Passage]:
+        rows = self._run(lambda c: c.execute(f"SELECT {PASSAGE_COLUMNS} FROM qa_passages "
+                                             "ORDER BY source, ordinal").fetchall())
+        for r in rows:
+            yield _passage(r)
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every passage id and its stored embedding (for measuring recall against exact search)."""
+        rows = self._run(lambda c: c.execute("SELECT id, embedding::text FROM qa_passages ORDER BY id").fetchall())
+        if not rows:
+            return [], np.zeros((0, DIM), np.float32)
+        return [r[0] for r in rows], np.array([json.loads(r[1]) for r in rows], np.float32)
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def writing(self):
+        """Hold the writers' advisory lock (waiting for another ``qa index`` to finish) on a connection of its own."""
+        import psycopg
+
+        conn = self.connect()
+        try:
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s)", (self.write_lock,))
+            except psycopg.OperationalError as exc:
+                raise self._unavailable(exc) from exc
+            self._writer = conn
+            yield self
+        finally:
+            self._writer = None
+            try:
+                conn.close()  # ends the session: the advisory lock goes with it
+            except Exception:  # noqa: BLE001
+                pass
+
+    def apply(self, changes: Changes) -> None:
+        """One transaction: drop the replaced and removed documents (their passages go with them), insert
+        the new ones, record the corpus. Readers see all of it at commit, or none if it never commits."""
+        import psycopg
+
+        conn = self._writer or self.connect()
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
+                if changes.replace_all:
+                    conn.execute("DELETE FROM qa_documents")  # not TRUNCATE: readers keep reading meanwhile
+                else:
+                    gone = sorted(set(changes.removals) | {d.source for d in changes.upserts})
+                    if gone:
+                        conn.execute("DELETE FROM qa_documents WHERE source = ANY(%s)", (gone,))
+                with conn.cursor() as cur:
+                    cur.executemany("INSERT INTO qa_documents (source, content_hash, passages) VALUES (%s, %s, %s)",
+                                    [(d.source, d.content_hash, len(d.passages)) for d in changes.upserts])
+                    with cur.copy("COPY qa_passages (id, source, ordinal, start_char, end_char, text, heading, "
+                                  "page, embedding) FROM STDIN") as copy:
+                        for d in changes.upserts:
+                            for i, (p, v) in enumerate(zip(d.passages, d.vectors)):
+                                copy.write_row((p.id, p.source, i, p.start, p.end, p.text, p.heading, p.page,
+                                                _vector(v)))
+                    generation = cur.execute("SELECT value FROM qa_meta WHERE key = 'generation'").fetchone()
+                    meta = {
+                        "fingerprint": changes.fingerprint,
+                        "signature": changes.signature,
+                        "skipped": [asdict(x) for x in changes.skipped],
+                        "generation": (int(generation[0]) if generation else 0) + 1,
+                    }
+                    cur.executemany("INSERT INTO qa_meta (key, value) VALUES (%s, %s::jsonb) "
+                                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                                    [(k, json.dumps(v)) for k, v in meta.items()])
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise self._unavailable(exc) from exc
+        finally:
+            if conn is not self._writer:
+                conn.close()
