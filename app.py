@@ -21,6 +21,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from
 import gradio as gr  # noqa: E402
 
 from qa.ui import Chat, Conversation, IndexWatcher, answer_dict, documents_html, status_html  # noqa: E402
+from qa.ui.uploads import FileGuard, Uploads  # noqa: E402
+
+# Gradio's cache of uploads is emptied this often (seconds; files older than that go). Each
+# upload handler deletes its files at once; this catches uploads that never reached one.
+UPLOAD_CACHE_SECONDS = int(os.environ.get("QA_UPLOAD_CACHE_SECONDS") or 600)
+UPLOAD_TYPES = [".pdf", ".html", ".htm", ".docx", ".txt", ".md"]
+
 
 EXAMPLES = [
     "Who led the Ukrainian officials in Florida?",
@@ -46,18 +53,23 @@ CSS = """
 .qa-notice.qa-progress { font-style: italic; }
 .qa-bar { width: 100%; }
 .qa-docs ul { margin: 0; padding-left: 1.1em; }
-#index-status [data-testid="status-tracker"], #documents [data-testid="status-tracker"] { display: none !important; }
+#index-status [data-testid="status-tracker"], #documents [data-testid="status-tracker"],
+#upload-status [data-testid="status-tracker"] { display: none !important; }
 """
 
 
-def build_app(chat: Chat) -> gr.Blocks:
-    """The page: chat with examples on the left; index status and the documents on the right."""
+def build_app(chat: Chat, uploads: Uploads | None = None) -> gr.Blocks:
+    """The page: chat with examples on the left; index status, the documents and (when
+    ``uploads`` allows) adding and removing documents on the right."""
     from qa.index import DatabaseUnavailable
     from qa.models import ModelNotInstalled
     from qa.pipeline import InvalidQuestion
 
     watcher = chat.watcher
-    with gr.Blocks(title="articleqa", analytics_enabled=False) as demo:
+    uploads = uploads or Uploads(chat.watcher.qa, chat.watcher, allowed=False)
+    with gr.Blocks(title="articleqa", analytics_enabled=False,
+                   delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
+
         conv = gr.State(Conversation())
         shown = gr.State(-1)  # version of the index state this page shows
         gr.Markdown("## articleqa\nAsk about the documents. Every answer is quoted from them, "
@@ -84,6 +96,17 @@ def build_app(chat: Chat) -> gr.Blocks:
                 status = gr.HTML(elem_id="index-status")
                 gr.Markdown("**Documents**")
                 docs = gr.HTML(elem_id="documents")
+                if uploads.allowed:
+                    upload = gr.File(elem_id="upload", label="Add documents (PDF, HTML, Word, text, Markdown)",
+                                     file_count="multiple", file_types=UPLOAD_TYPES, type="filepath")
+                    with gr.Row():
+                        doomed = gr.Dropdown(choices=[], value=None, label="Remove a document", elem_id="remove-doc",
+                                             scale=3)
+                        remove = gr.Button("Remove", elem_id="remove", size="sm", variant="stop", scale=1)
+                else:
+                    gr.HTML(f'<div class="qa-meta">{uploads.why_not}</div>', elem_id="uploads-off")
+                    doomed = gr.State(None)
+                upload_status = gr.HTML(elem_id="upload-status")
         timer = gr.Timer(2.0)  # cheap: the state is in memory, and unchanged states aren't resent
 
         def respond(question: str, state: Conversation) -> Iterator[tuple]:
@@ -95,8 +118,19 @@ def build_app(chat: Chat) -> gr.Blocks:
             """Redraw the index status and document list if they changed since version ``seen``."""
             s = watcher.poll()
             if s.version == seen:
-                return gr.skip(), gr.skip(), seen
-            return status_html(s), documents_html(s), s.version
+                return gr.skip(), gr.skip(), gr.skip(), seen
+            choices = gr.Dropdown(choices=[src for src, *_ in s.documents], value=None) if uploads.allowed else None
+            return status_html(s), documents_html(s, watcher.pages_of), choices, s.version
+
+        def add_files(files: list[str] | None) -> Iterator[tuple]:
+            """Check, write and index the uploaded files; the control is cleared (nothing is served back)."""
+            lines = uploads.add(files)
+            for html in uploads.reindex(lines):
+                yield None, html
+
+        def remove_document(source: str | None) -> Iterator[str]:
+            yield from uploads.reindex([uploads.remove(source)])
+
 
         turn = dict(fn=respond, outputs=[box, chatbot, conv], show_progress="minimal",
                     concurrency_id="ask", api_visibility="private")
@@ -105,8 +139,13 @@ def build_app(chat: Chat) -> gr.Blocks:
         for b in examples:
             b.click(inputs=[b, conv], **turn)
         chatbot.clear(Conversation, outputs=conv, api_visibility="private")  # the bin icon: start afresh
-        poll = dict(fn=refresh, inputs=shown, outputs=[status, docs, shown], queue=False,
+        poll = dict(fn=refresh, inputs=shown, outputs=[status, docs, doomed, shown], queue=False,
                     show_progress="hidden", api_visibility="private")
+        if uploads.allowed:  # one change of the corpus at a time; questions go on meanwhile
+            upload.upload(add_files, inputs=upload, outputs=[upload, upload_status], concurrency_id="docs",
+                          concurrency_limit=1, show_progress="hidden", api_visibility="private")
+            remove.click(remove_document, inputs=doomed, outputs=upload_status, concurrency_id="docs",
+                         concurrency_limit=1, show_progress="hidden", api_visibility="private")
         demo.load(**poll)
         timer.tick(**poll)
 
@@ -139,18 +178,36 @@ def main(argv: list[str] | None = None) -> None:
 
     from qa.pipeline import ask, default_qa
 
+    from starlette.middleware import Middleware
+
+    from qa.config import ConfigError
+    from qa.ui.auth import Users
+
+    try:
+        users = Users.from_env()  # logins from $QA_USERS_FILE, if set
+    except ConfigError as exc:
+        raise SystemExit(f"app.py: error: {exc}") from None
+    local = args.host in ("127.0.0.1", "localhost", "::1")
+    # upload and removal change what everyone is answered from: beyond localhost, only with a login
+    allowed = local or users is not None
+    why_not = (f"Adding and removing documents is off: this page listens on {args.host} without a login. "
+               "To turn it on, give the users in a file named by QA_USERS_FILE (see the README).")
     qa = default_qa()
     watcher = IndexWatcher(qa)
     watcher.start()
-    demo = build_app(Chat(ask, watcher, qa.settings.max_question_chars))
+    demo = build_app(Chat(ask, watcher, qa.settings.max_question_chars), Uploads(qa, watcher, allowed, why_not))
     demo.queue(default_concurrency_limit=args.concurrency, max_size=64)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        logging.warning("Listening on %s: anyone who can reach port %d can use this app (there is no login).",
+    if not local and users is None:
+        logging.warning("Listening on %s without a login: anyone who can reach port %d can ask questions; "
+                        "adding and removing documents is off (set QA_USERS_FILE to turn it on).",
                         args.host, args.port)
     demo.launch(
         server_name=args.host, server_port=args.port, share=False, show_error=False, ssr_mode=False,
-        run_history=False, enable_monitoring=False, footer_links=["api"], max_file_size="1mb",
+        run_history=False, enable_monitoring=False, footer_links=["api"],
+        max_file_size=qa.settings.max_file_bytes,  # uploads up to QA_MAX_FILE_MB, the corpus's own limit
         blocked_paths=[str(qa.settings.docs_dir.resolve()), str(qa.settings.index_dir.resolve())],
+        auth=users.check if users else None, auth_message="articleqa: log in to ask and to add documents.",
+        app_kwargs={"middleware": [Middleware(FileGuard, uploads_allowed=allowed)]},  # no file is served back
         css=CSS,
     )
 

@@ -44,8 +44,11 @@ def confidence_text(score: float) -> str:
 
 
 def position_text(c: Citation, line: int | None = None) -> str:
-    """Where the passage sits in its document: ``line 23, characters 2,345–2,890``."""
+    """Where the passage sits in its document: ``line 23, characters 2,345–2,890``, or for a
+    PDF ``page 3, characters 2,345–2,890`` (its lines are the converter's, not the file's)."""
     chars = f"characters {c.start:,}–{c.end:,}"
+    if c.page:
+        return f"page {c.page:,}, {chars}"
     return f"line {line:,}, {chars}" if line else chars
 
 
@@ -163,11 +166,21 @@ def status_html(s: IndexState) -> str:
     return f'<div class="qa-status qa-status-{esc(s.phase)}">{body}</div>'
 
 
-def documents_html(s: IndexState) -> str:
-    """The list of documents in the corpus (with passage counts) and of skipped files."""
+def documents_html(s: IndexState, pages_of: Callable[[str], int | None] | None = None) -> str:
+    """The list of documents in the corpus (with page and passage counts) and of skipped files.
+
+    >>> documents_html(IndexState(documents=(("a.pdf", 12),)), lambda src: 3)
+    '<div class="qa-docs"><ul><li><span class="qa-doc">a.pdf</span> <span class="qa-meta">(3 pages, 12 passages)</span></li></ul></div>'
+    """
     if not s.documents and not s.skipped:
         return '<div class="qa-docs qa-meta">The document list appears once the index is ready.</div>'
-    items = "".join(f'<li><span class="qa-doc">{esc(src)}</span> <span class="qa-meta">({n} passages)</span></li>'
+    pages_of = pages_of or (lambda src: None)
+
+    def counts(src: str, n: int) -> str:
+        pages = pages_of(src)
+        return (f"{pages:,} page{'s' if pages != 1 else ''}, " if pages else "") + f"{n:,} passage{'s' if n != 1 else ''}"
+
+    items = "".join(f'<li><span class="qa-doc">{esc(src)}</span> <span class="qa-meta">({counts(src, n)})</span></li>'
                     for src, n in s.documents)
     out = f'<div class="qa-docs"><ul>{items}</ul>'
     if s.skipped:

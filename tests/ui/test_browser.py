@@ -11,12 +11,11 @@ import re
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTICLE = "us-ukraine-peace-talks-2025-12-02.txt"
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
 READY_MS = 300_000  # first start: build the index and load the models on a busy 2-core machine
 ANSWER_MS = 180_000
 # a reply is final when it holds an answer/abstention or a notice other than "working on it"
@@ -84,8 +83,7 @@ def test_answer_shows_highlighted_span_source_position_and_confidence(page):
     # the question stays on screen as the person typed it
     assert page.locator('#chat [data-testid="user"]').last.inner_text().strip() == (
         "Who led the Ukrainian officials in Florida?")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    # the README's screenshot is taken by test_browser_upload.py: an answer from an uploaded PDF
 
 
 def test_several_citations_are_collapsed_after_the_first(page):
