@@ -28,7 +28,6 @@ from qa.ui.uploads import FileGuard, Uploads  # noqa: E402
 UPLOAD_CACHE_SECONDS = int(os.environ.get("QA_UPLOAD_CACHE_SECONDS") or 600)
 UPLOAD_TYPES = [".pdf", ".html", ".htm", ".docx", ".txt", ".md"]
 
-
 EXAMPLES = [
     "Who led the Ukrainian officials in Florida?",
     "Who did Witkoff plan to meet?",
@@ -69,7 +68,6 @@ def build_app(chat: Chat, uploads: Uploads | None = None) -> gr.Blocks:
     uploads = uploads or Uploads(chat.watcher.qa, chat.watcher, allowed=False)
     with gr.Blocks(title="articleqa", analytics_enabled=False,
                    delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
-
         conv = gr.State(Conversation())
         shown = gr.State(-1)  # version of the index state this page shows
         gr.Markdown("## articleqa\nAsk about the documents. Every answer is quoted from them, "
@@ -130,7 +128,6 @@ def build_app(chat: Chat, uploads: Uploads | None = None) -> gr.Blocks:
 
         def remove_document(source: str | None) -> Iterator[str]:
             yield from uploads.reindex([uploads.remove(source)])
-
 
         turn = dict(fn=respond, outputs=[box, chatbot, conv], show_progress="minimal",
                     concurrency_id="ask", api_visibility="private")

@@ -33,7 +33,6 @@ class IndexWatcher:
         self._retry = False  # the last failure was the database: try again at every poll
         self._lines: dict[str, tuple[tuple[int, int], list[int]]] = {}
         self._pages: dict[str, tuple[tuple[int, int], int | None]] = {}
-        self._pages: dict[str, tuple[tuple[int, int], int | None]] = {}
 
     # -- state
     def state(self) -> IndexState:
@@ -172,28 +171,6 @@ class IndexWatcher:
         import bisect
 
         return bisect.bisect_right(cached[1], c.start)
-
-    def pages_of(self, source: str) -> int | None:
-        """The number of pages of a PDF document (None for other formats), for the documents panel."""
-        if not source.lower().endswith(".pdf"):
-            return None
-        from qa.ingest.files import read_document
-        from qa.ingest.library import corpus_path
-
-        root = Path(self.qa.settings.docs_dir)
-        try:
-            path = corpus_path(root, source)
-            st = path.stat()
-        except OSError:
-            return None
-        key = (st.st_size, st.st_mtime_ns)
-        cached = self._pages.get(source)
-        if cached is None or cached[0] != key:
-            doc = read_document(path, root, self.qa.settings.max_file_bytes)  # the conversion is cached
-            if len(self._pages) > 1024:
-                self._pages.clear()
-            self._pages[source] = cached = (key, len(getattr(doc, "pages", ())) or None)
-        return cached[1]
 
     def pages_of(self, source: str) -> int | None:
         """The number of pages of a PDF document (None for other formats), for the documents panel."""
