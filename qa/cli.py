@@ -107,7 +107,7 @@ def cmd_add(args) -> int:
     from qa.ingest.library import RefusedFile, add_file
 
     qa = _qa(args)
-    added, refused = 0, 0
+    refused = 0
     for f in args.files:
         try:
             a = add_file(f, qa.settings.docs_dir, qa.settings.max_file_bytes)
@@ -115,11 +115,9 @@ def cmd_add(args) -> int:
             print(f"qa: refused {exc}", file=sys.stderr)
             refused += 1
             continue
-        added += 1
         pages = f" ({a.pages} pages)" if a.pages else ""
         print(f"{'Replaced' if a.replaced else 'Added'} {a.source}{pages} in {qa.settings.docs_dir}")
-    if added:
-        _, report = qa.index(progress=_tqdm_progress())
+        report = qa.add_document(a.source, progress=_tqdm_progress())  # this document alone
         if report is not None:
             print(report.summary())
     return 1 if refused else 0
@@ -135,15 +133,13 @@ def cmd_remove(args) -> int:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
     print(f"Removed {args.name} from {qa.settings.docs_dir}")
-    try:
-        _, report = qa.index(progress=_tqdm_progress())
-    except Exception as exc:  # the last document gone: an empty corpus is said, not a traceback
-        from qa.index import EmptyCorpusError
+    from qa.index import EmptyCorpusError
 
-        if isinstance(exc, EmptyCorpusError):
-            print(str(exc))
-            return 0
-        raise
+    try:
+        report = qa.remove_document(args.name, progress=_tqdm_progress())  # its passages alone
+    except EmptyCorpusError as exc:  # the last document gone: said, not a traceback
+        print(str(exc))
+        return 0
     if report is not None:
         print(report.summary())
     return 0

@@ -154,16 +154,11 @@ class DocumentInfo:
 
 
 def describe(index, docs_dir: str | Path, max_bytes: int) -> list[DocumentInfo]:
-    """The indexed documents with their passage and (for PDFs) page counts."""
-    from collections import Counter
-
+    """The indexed documents (``index``: what ``QA.index()`` returns, an ``IndexSummary``) with
+    their passage and (for PDFs) page counts."""
     from qa.ingest.files import read_document
 
-    stored = getattr(index, "documents", None)  # the index seam's summary: {source: StoredDocument}
-    if isinstance(stored, dict):
-        counts = {source: d.passages for source, d in stored.items()}
-    else:  # a loaded local index
-        counts = Counter(p.source for p in index.passages)
+    counts = {source: d.passages for source, d in index.documents.items()}  # an IndexSummary
     out = []
     for source in index.sources:
         pages = None
