@@ -260,8 +260,8 @@ class IndexBuilder:
     def _empty_message(self, skipped: list[Skipped]) -> str:
         where = self.settings.docs_dir
         if not skipped:
-            kinds = " or ".join(self.settings.extensions)
-            return f"The corpus folder {where} holds no {kinds} document. Add some and ask again."
+            kinds = ", ".join(self.settings.extensions)
+            return f"The corpus folder {where} holds no document ({kinds}). Add some and ask again."
         reasons = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5])
         if len(skipped) > 5:
             reasons += f"; and {len(skipped) - 5} more"

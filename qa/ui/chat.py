@@ -107,7 +107,7 @@ def answer_dict(ans: Answer) -> dict:
         "resolved_question": ans.resolved_question,
         "citations": [
             {"source": c.source, "start": c.start, "end": c.end, "text": c.text,
-             "answer_start": c.answer_start, "answer_end": c.answer_end, "score": c.score}
+             "answer_start": c.answer_start, "answer_end": c.answer_end, "score": c.score, "page": c.page}
             for c in ans.citations
         ],
     }

@@ -280,7 +280,8 @@ def test_empty_corpus_exits_non_zero_with_one_line_and_no_traceback(tmp_path, co
     (root / "ignored.exe").write_bytes(b"MZ")  # not a document type (a .pdf would be read, and listed)
     done = qa_command("--docs", str(root), "--index-dir", str(tmp_path / "index"), *command, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"qa: error: The corpus folder {root} holds no .txt or .md document. Add some and ask again.\n"
+    assert done.stderr == (f"qa: error: The corpus folder {root} holds no document (.txt, .md, .pdf, .html, .htm, "
+                           ".docx). Add some and ask again.\n")
 
 
 def test_missing_corpus_folder_and_bad_setting_are_one_line_errors(tmp_path, capsys, monkeypatch):
