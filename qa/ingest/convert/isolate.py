@@ -3,8 +3,8 @@ on a hostile file, costs at most ``timeout_s`` seconds and ``memory_mb`` of memo
 
     >>> doc = convert_isolated(open("upload.pdf", "rb").read(), "upload.pdf")   # doctest: +SKIP
 
-The child (``python -m qa.ingest.convert``) runs under ``RLIMIT_AS`` and ``RLIMIT_CPU`` and
-is killed at the deadline; either way the file gets a :class:`ConversionError` saying so.
+The child (``python -m qa.ingest.convert``) sets ``RLIMIT_AS`` and ``RLIMIT_CPU`` on itself
+before parsing anything, and is killed at the deadline; either way the file gets a :class:`ConversionError` saying so.
 Plain text and Markdown need no parser and are converted in-process.
 """
 
@@ -22,16 +22,6 @@ TIMEOUT_S = 60.0
 MEMORY_MB = 2048
 
 
-def _limits(memory_mb: int, cpu_s: int):
-    def apply() -> None:  # in the child, before it runs Python
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-
-    return apply
-
-
 def convert_isolated(data: bytes, name: str, timeout_s: float = TIMEOUT_S, memory_mb: int = MEMORY_MB) -> Converted:
     """:func:`qa.ingest.convert.convert_bytes` in a child process with limits; same result or error.
 
@@ -43,10 +33,9 @@ def convert_isolated(data: bytes, name: str, timeout_s: float = TIMEOUT_S, memor
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[3]), env.get("PYTHONPATH")]))
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "qa.ingest.convert", "--stdin", name],
+            [sys.executable, "-m", "qa.ingest.convert", "--stdin", name, "--limits", str(memory_mb), str(int(timeout_s) + 1)],
             input=data, capture_output=True, timeout=timeout_s, env=env,
-            preexec_fn=_limits(memory_mb, int(timeout_s) + 1),
-        )
+        )  # the child sets its own limits: a preexec_fn is unsafe in a process with threads (the page)
     except subprocess.TimeoutExpired:
         raise ConversionError(f"refused: converting it took over {timeout_s:g} s (a PDF or ZIP bomb?)") from None
     try:
