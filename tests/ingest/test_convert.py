@@ -106,6 +106,14 @@ def test_html_main_content_only(tmp_path):
     assert doc.title == "Harbour Bridge reopens after two years of repairs"
 
 
+def test_html_in_a_declared_legacy_charset(tmp_path):
+    path = tmp_path / "latin1.html"
+    page = ARTICLE_HTML.replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
+    page = page.replace("Olsen", "Ols\u00e9n")
+    path.write_bytes(page.encode("latin-1"))
+    assert "Marta Ols\u00e9n, who led the project" in convert(path, 10 * MB).text
+
+
 def test_html_without_main_text_is_refused(tmp_path):
     path = tmp_path / "empty.htm"
     path.write_text("<html><head><script>alert(1)</script></head><body><nav>Home</nav></body></html>")

@@ -6,7 +6,8 @@ its bytes, and the same text is then what the index, ``QA.document_text`` and th
 
 Entries are JSON files named by the SHA-256 of the file's bytes and the converters' version
 (``$QA_CACHE_DIR/converted/``, default ``~/.cache/articleqa``), written atomically. A file
-that can't be converted is remembered too, so a broken upload is not re-parsed every time.
+that can't be converted is remembered too, so a broken upload is not re-parsed every time
+(except when it ran out of time or memory, which a less busy machine may not).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from qa.ingest.convert import Converted, ConversionError
 from qa.ingest.convert.isolate import convert_isolated
 
 VERSION = 1  # bump when a converter's output changes, so old entries are not reused
+TRANSIENT = ("refused: converting it took over", "refused: converting it needed over", "could not be converted")
 
 
 def default_root() -> Path:
@@ -47,7 +49,8 @@ class ConvertedCache:
                 entry = {"converted": asdict(convert_isolated(data, name))}
             except ConversionError as exc:
                 entry = {"error": exc.reason}
-            self._write(path, entry)
+            if not entry.get("error", "").startswith(TRANSIENT):  # a busy machine may do better next time
+                self._write(path, entry)
         if "error" in entry:
             raise ConversionError(entry["error"])
         return Converted.from_dict(entry["converted"])
