@@ -93,6 +93,11 @@ class Report:
         ev = [x.evidence_hit for x in has if x.evidence_hit is not None]
         if ev:
             out["evidence_hit@1"] = 100 * np.mean(ev)
+        out["ece"] = reliability(r)[3]
+        sure = [x for x in r if x.prediction and x.score >= 0.8]
+        if sure:  # does a high score mean a right answer?
+            out["answers_scored_0.8+"] = len(sure)
+            out["right_when_scored_0.8+_pct"] = 100 * np.mean([x.f1 >= 0.5 for x in sure])
         out |= {
             "abstained": int(sum(x.prediction == "" for x in r)),
             "latency_p50_ms": float(np.percentile(lat, 50)),
@@ -261,15 +266,38 @@ def _open_corpus_qa(qa, path: str | Path, items: list[Item]):
         if not f.exists():
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(text, encoding="utf-8")
-    settings = qa.settings.with_(database_schema=f"qa_eval_{digest}")  # with a database: its own schema
     return QA(docs_dir=docs, index_dir=qa.settings.index_dir / f"eval-{digest}",
-              settings=settings, reader=qa.reader, calibrator=qa.calibrator)
+              settings=qa.settings, reader=qa.reader, calibrator=qa.calibrator)
 
 
 def write_results(report: Report, path: str | Path) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for r in report.results:
             fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+
+
+def reliability(results: list[Result], bins: int = 10) -> tuple[list[float], list[float], list[int], float]:
+    """Reliability of ``Answer.score`` as the confidence that the reply is right (an answer with
+    F1 >= 0.5, or an abstention on an unanswerable question): per confidence bin the mean
+    confidence, the share right and the count, and the expected calibration error (ECE).
+
+    >>> r = [Result("a", "q", "x", "x", 0.9, ["x"], True, 1, 1, None, 0, "what")] * 9
+    >>> r += [Result("b", "q", "y", "y", 0.9, ["x"], True, 0, 0, None, 0, "what")]
+    >>> round(reliability(r)[3], 3)
+    0.0
+    """
+    if not results:
+        return [], [], [], float("nan")
+    conf = np.array([r.score for r in results])
+    right = np.array([(r.f1 >= 0.5) if r.prediction else (not r.answerable) for r in results], dtype=float)
+    which = np.clip((conf * bins).astype(int), 0, bins - 1)
+    xs, ys, ns = [], [], []
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            xs.append(float(conf[m].mean())); ys.append(float(right[m].mean())); ns.append(int(m.sum()))
+    ece = sum(n * abs(x - y) for x, y, n in zip(xs, ys, ns)) / max(1, sum(ns))
+    return xs, ys, ns, float(ece)
 
 
 def plot(report: Report, path: str | Path, bins: int = 10) -> None:
@@ -280,22 +308,12 @@ def plot(report: Report, path: str | Path, bins: int = 10) -> None:
     import matplotlib.pyplot as plt
 
     res = report.results
-    # confidence that the reply (answer or abstention) is right, and whether it was
-    conf = np.array([r.score for r in res])
-    right = np.array([(r.f1 >= 0.5) if r.prediction else (not r.answerable) for r in res], dtype=float)
+    xs, ys, ns, ece = reliability(res, bins)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(conf, edges) - 1, 0, bins - 1)
-    xs, ys, ns = [], [], []
-    for b in range(bins):
-        m = which == b
-        if m.any():
-            xs.append(conf[m].mean()); ys.append(right[m].mean()); ns.append(int(m.sum()))
     ax1.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
     ax1.plot(xs, ys, "o-", label="articleqa")
     for x, y, n in zip(xs, ys, ns):
         ax1.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
-    ece = sum(n * abs(x - y) for x, y, n in zip(xs, ys, ns)) / max(1, sum(ns))
     ax1.set(xlabel="confidence (Answer.score)", ylabel="share right", xlim=(0, 1), ylim=(0, 1),
             title=f"Reliability ({report.name}, ECE {ece:.3f})")
     ax1.legend(loc="upper left")

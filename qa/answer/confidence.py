@@ -1,13 +1,20 @@
-"""Calibrated confidence: turns reader and retrieval evidence into P(answer is right).
+"""Calibrated confidence: turns the reader's evidence into P(answer is right).
 
-A small logistic regression over a few features of the best span, fitted on training-side
-data by ``qa calibrate`` (held-out SQuAD *train* articles, never the dev sets) and stored as
-JSON next to the reader. ``ask()`` answers when the probability reaches ``threshold`` and
-abstains otherwise; ``Answer.score`` is that probability (or 1 - it when abstaining).
+A logistic regression per reading mode — ``open`` (retrieved passages, ``QA.ask``) and
+``reading`` (one given text, ``QA.ask_text``) — over features of the best span, fitted by
+``qa calibrate`` on cases gathered through ``QA.read`` itself (held-out SQuAD *train*
+articles, never the dev sets) and stored as JSON next to the reader. The reader's own
+evidence comes first: its span and no-answer probabilities, the margin between them and the
+gap to the runner-up. No feature measures how many words the question shares with the
+passage, so a paraphrased question is not taken for an unanswerable one.
 
-    >>> cal = Calibrator({"margin": 1.0}, bias=0.0, threshold=0.5)
-    >>> round(cal.probability({"margin": 0.0}), 2)
-    0.5
+``ask()`` answers when P(right) reaches ``threshold`` and abstains otherwise. ``Answer.score``
+is then P(right), or, for an abstention, the probability that it is right: that the passages
+read do not answer the question, from a second regression per mode (P(answerable)).
+
+    >>> cal = Calibrator({"open": Logistic({"margin": 1.0}, bias=0.0)}, threshold=0.5)
+    >>> round(cal.probability({"margin": 0.0}), 2), round(cal.probability({"margin": 2.0}, "reading"), 2)
+    (0.5, 0.88)
 """
 
 from __future__ import annotations
@@ -16,15 +23,17 @@ import functools
 import json
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qa.types import Hit, Span
 
-FEATURES = ("margin", "span_score", "null_score", "dense", "top_rank", "agree", "length",
-            "type_match", "type_mismatch", "q_coverage", "q_missing_names")
+# every feature span_features computes; a fit may use a subset (its weights' keys)
+FEATURES = ("margin", "span_prob", "null_prob", "runner_up", "top_rank", "agree", "depth", "length",
+            "type_match", "type_mismatch", "q_missing_names")
+MODES = ("open", "reading")
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "weights" / "calibration.json"
 
 
@@ -71,75 +80,93 @@ def question_support(question: str, passage: str) -> tuple[float, float]:
 
 
 def span_features(
-    question: str, best: Span, spans: list[Span], hits: list[Hit], type_probs: np.ndarray | None = None
+    question: str, best: Span, spans: list[Span], hits: list[Hit], type_probs: np.ndarray | None = None,
+    depth: int | None = None,
 ) -> dict[str, float]:
-    """Evidence for ``best``: reader margin over "no answer", retrieval similarity, agreement,
-    whether the span fits the question's expected answer type (``type_probs``), and how much
-    of the question its passage covers."""
+    """Evidence for ``best`` after the reader read ``depth`` passages (default: all hits).
+
+    The reader's margin of the span over "no answer", both as probabilities, the margin's lead
+    over the best *different* answer (``runner_up``), how many of the top spans agree with it,
+    whether it came from the top passage, whether it fits the question's expected answer type
+    (``type_probs``), and how many names of the question its passage lacks."""
     from qa.answer.answer_types import type_fit
+    from qa.metrics import normalize_answer
 
     match, mismatch = type_fit(type_probs, best)
-    coverage, missing = question_support(question, best.hit.passage.indexed_text)
-    same = sum(1 for s in spans[:5] if s.text.strip().lower() == best.text.strip().lower())
-    top_dense = max((h.dense_score for h in hits), default=0.0)
+    _, missing = question_support(question, best.hit.passage.indexed_text)
+    key = normalize_answer(best.text)
+    margin = best.score - best.null_score
+    others = [s.score - s.null_score for s in spans if normalize_answer(s.text) != key]
+    same = sum(1 for s in spans[:5] if normalize_answer(s.text) == key)
     return {
-        "margin": best.score - best.null_score,
-        "span_score": best.score,
-        "null_score": best.null_score,
-        "dense": top_dense,
+        "margin": margin,
+        "span_prob": math.exp(min(0.0, best.log_prob)),
+        "null_prob": math.exp(min(0.0, best.null_log_prob)),
+        "runner_up": min(10.0, margin - max(others)) if others else 10.0,
         "top_rank": 1.0 if best.hit.rank == 0 else 0.0,
         "agree": float(same),
+        "depth": math.log(depth if depth else max(1, len(hits))),
         "length": math.log1p(len(best.text.split())),
         "type_match": match,
         "type_mismatch": mismatch,
-        "q_coverage": coverage,
         "q_missing_names": missing,
     }
 
 
 @dataclass
-class Calibrator:
+class Logistic:
+    """P = sigmoid(bias + sum of weight * feature); features absent from ``weights`` are unused."""
+
     weights: dict[str, float]
     bias: float
-    threshold: float = 0.5
-    fitted_on: str = ""
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass
+class Calibrator:
+    """Per reading mode, a :class:`Logistic` for P(the best span is right) (``models``) and one
+    for P(the passages answer the question at all) (``answerable``); and the P(right) at which
+    ``ask()`` answers."""
+
+    models: dict[str, Logistic]
+    threshold: float = 0.5
+    fitted_on: str = ""
+    figures: dict = field(default_factory=dict)
+    answerable: dict[str, Logistic] = field(default_factory=dict)
+
+    @staticmethod
+    def _pick(models: dict[str, Logistic], mode: str) -> Logistic | None:
+        return models.get(mode) or models.get("open") or next(iter(models.values()), None)
+
+    def probability(self, features: dict[str, float], mode: str = "open") -> float:
+        """P(the best span is a right answer)."""
+        return self._pick(self.models, mode).probability(features)
+
+    def abstention_confidence(self, features: dict[str, float], mode: str = "open") -> float:
+        """P(an abstention is right): the passages read do not answer the question."""
+        model = self._pick(self.answerable, mode)
+        if model is None:  # no answerability fit: the best span being wrong is all we know
+            return 1.0 - self.probability(features, mode)
+        return 1.0 - model.probability(features)
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_PATH) -> "Calibrator":
         path = Path(path)
         if not path.exists():
             return cls.uncalibrated()
-        return cls(**json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        models = {m: Logistic(**v) for m, v in data.pop("models").items()}
+        answerable = {m: Logistic(**v) for m, v in data.pop("answerable", {}).items()}
+        return cls(models, answerable=answerable, **data)
 
     @classmethod
     def uncalibrated(cls) -> "Calibrator":
         """Before ``qa calibrate`` has run: the reader's own margin, squashed."""
-        return cls({"margin": 0.5}, bias=0.0, threshold=0.5, fitted_on="uncalibrated default")
+        return cls({"open": Logistic({"margin": 0.5}, 0.0)}, threshold=0.5, fitted_on="uncalibrated default")
 
     def save(self, path: str | Path = DEFAULT_PATH) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=1) + "\n")
-
-
-def fit_logistic(
-    X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, l2: float = 1e-2, iters: int = 50
-) -> tuple[np.ndarray, float]:
-    """Weighted logistic regression by Newton's method on standardised features (tiny, no deps)."""
-    sw = np.ones(len(y)) if weights is None else np.asarray(weights, float)
-    mu, sd = X.mean(0), X.std(0) + 1e-9
-    Z = np.hstack([(X - mu) / sd, np.ones((len(X), 1))])
-    w = np.zeros(Z.shape[1])
-    for _ in range(iters):
-        p = 1 / (1 + np.exp(-Z @ w))
-        grad = Z.T @ (sw * (p - y)) + l2 * np.r_[w[:-1], 0]
-        H = (Z * (sw * p * (1 - p))[:, None]).T @ Z + l2 * np.eye(len(w))
-        step = np.linalg.solve(H, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    coef = w[:-1] / sd
-    bias = w[-1] - float((w[:-1] * mu / sd).sum())
-    return coef, float(bias)
+        data = asdict(self)
+        Path(path).write_text(json.dumps(data, indent=1) + "\n")

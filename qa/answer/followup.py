@@ -71,7 +71,7 @@ class FollowupResolver:
         has_verb = any(t.pos_ in ("VERB", "AUX") for t in words)
         # 1. "Where?" / "And when?" / "How many?": question word(s) only
         if core and core.split()[0].lower() in WH_WORDS and len(core.split()) <= 2 and not has_verb:
-            return self._swap_wh(prev_q, core)
+            return self._swap_wh(prev_q, core, prev_a)
         # 2. "And Macron?" / "What about the UK?": a noun phrase only
         if core and not has_verb and (len(words) <= 5 or _ABOUT.match(question)):
             return self._swap_entity(prev_q, core)
@@ -80,8 +80,14 @@ class FollowupResolver:
 
     # --------------------------------------------------------------- helpers
 
-    def _swap_wh(self, prev_q: str, wh: str) -> str:
-        """Put the new question word(s) in place of the previous question's wh-phrase."""
+    def _swap_wh(self, prev_q: str, wh: str, prev_a: str | None = None) -> str:
+        """Put the new question word(s) in place of the previous question's wh-phrase.
+
+        When the previous question asked for a thing or person and got ``prev_a``, the answer
+        takes the old wh-phrase's place, so the new question asks about it: "Who did she
+        meet?" → "Paul"; "Where?" → "Where did she meet Paul?". A subject answer gets the
+        verb in do-support: "Who led the talks?" → "Ann"; "When?" → "When did Ann lead the talks?".
+        """
         doc = self.nlp(prev_q)
         toks = list(doc)
         for i, t in enumerate(toks):
@@ -93,6 +99,16 @@ class FollowupResolver:
                         j += 1
                 rest = doc[j:].text if j < len(toks) else ""
                 before = doc[:i].text
+                asked_entity = t.lower_ in ("who", "whom", "what", "which", "whose")
+                # only a question about the circumstances of the answer ("where", "when", "why",
+                # "how"), not "how many" (which asks about the old wh-phrase's thing again)
+                circumstance = wh.lower().split()[0] in ("where", "when", "why", "how") and not \
+                    wh.lower().startswith(("how many", "how much"))
+                if prev_a and asked_entity and circumstance and not before:
+                    head = toks[j - 1] if j - 1 > i else t
+                    if head.dep_ in ("nsubj", "nsubjpass") or t.dep_ in ("nsubj", "nsubjpass"):
+                        return _sentence(f"{wh.capitalize()} {_with_subject(doc, j, prev_a)}")
+                    return _sentence(f"{wh.capitalize()} {rest.rstrip('?. ')} {prev_a}")
                 new = f"{before} {wh.capitalize() if not before else wh.lower()} {rest}".strip()
                 return _sentence(new)
         return _sentence(f"{wh.capitalize()} {prev_q.rstrip('?. ')}")
@@ -187,6 +203,22 @@ def _clean(text: str) -> str:
     (which spaCy can't encode) become spaces, runs of whitespace one space; overly long text is cut."""
     text = "".join(ch if ch.isprintable() else " " for ch in str(text)[:MAX_TURN_CHARS])
     return " ".join(text.split())
+
+
+def _with_subject(doc, j: int, subject: str) -> str:
+    """The clause ``doc[j:]`` (a question whose wh-subject ended at token j) with ``subject``
+    as its subject, inverted for a new question word: "led the talks" → "did Ann lead the talks"."""
+    rest = doc[j:]
+    verb = next((t for t in rest if t.pos_ in ("VERB", "AUX")), None)
+    if verb is None:
+        return f"{subject} {rest.text}"
+    after = doc[verb.i + 1 :].text
+    if verb.pos_ == "AUX" or verb.tag_ == "MD":  # "is/was/can ..." inverts by itself
+        return f"{verb.text} {subject} {after}"
+    aux = {"VBD": "did", "VBN": "did", "VBZ": "does", "VBP": "do"}.get(verb.tag_)
+    if aux is None:
+        return f"{subject} {doc[j:].text}"
+    return f"{aux} {subject} {verb.lemma_} {after}"
 
 
 def _subject(doc):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.models import reader_path
-from qa.reader.spans import best_spans, null_score
+from qa.reader.spans import best_spans, log_partition, null_score
 from qa.reader.windows import WindowTokenizer, encode_windows
 from qa.types import Hit, Span
 
@@ -68,13 +68,15 @@ class SpanReader:
             hit = hits[w.pair[k]]
             base = hit.passage.start
             null = null_score(starts[k], ends[k])
+            norm = log_partition(starts[k], ends[k])
             for ts, te, score in best_spans(
                 starts[k], ends[k], w.context_mask[k], self.max_answer_tokens, self.spans_per_window
             ):
                 cs, ce = w.offsets[k][ts][0], w.offsets[k][te][1]
                 key = (hit.passage.source, base + cs, base + ce)
                 if key not in found or score - null > found[key].score - found[key].null_score:
-                    found[key] = Span(hit.passage.text[cs:ce], base + cs, base + ce, hit, score, null)
+                    found[key] = Span(hit.passage.text[cs:ce], base + cs, base + ce, hit, score, null,
+                                      score - norm, null - norm)
         return sorted(found.values(), key=lambda s: s.score - s.null_score, reverse=True)
 
 

@@ -50,3 +50,17 @@ def best_spans(
 def null_score(start_logits: np.ndarray, end_logits: np.ndarray, cls_index: int = 0) -> float:
     """Score of the "no answer here" prediction: both pointers on the [CLS] token."""
     return float(start_logits[cls_index] + end_logits[cls_index])
+
+
+def log_partition(start_logits: np.ndarray, end_logits: np.ndarray) -> float:
+    """log of the softmax normaliser of (start, end) pairs: ``score - log_partition`` is a
+    span's log-probability under the model's two independent pointer distributions.
+
+    >>> round(log_partition(np.zeros(2), np.zeros(2)), 4)   # 4 equally likely pairs
+    1.3863
+    """
+    def lse(x: np.ndarray) -> float:
+        m = float(x.max())
+        return m + float(np.log(np.exp(x - m).sum()))
+
+    return lse(start_logits) + lse(end_logits)
