@@ -122,7 +122,7 @@ def measure_status(qa, runs: int = 5) -> float:
     seconds = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        qa.store.status()
+        qa.status()
         seconds.append(time.perf_counter() - t0)
     return statistics.median(seconds)
 

@@ -21,9 +21,11 @@ date, the machine, the command and where the time goes. What is measured:
   computed per round (same conditions) and the median of the rounds is reported;
 * memory: RSS (``/proc/self/statm``) and peak RSS (``getrusage``), no extra dependency;
 * scale: synthetic corpora (deterministic from ``--seed``) of invented people with random facts,
-  one passage each, and questions with known answers. Each size runs in a fresh process:
-  build throughput, index size on disk, RSS, query p50/p95, recall@10 of the FAISS index in use
-  against exact search over the same vectors, and whether retrieval finds the right passage.
+  one passage each, and questions with known answers, on each backend (``--backends``: the local
+  files, and PostgreSQL + pgvector from pgserver). Each size builds in a fresh process: build
+  throughput beside the embedder's own passages/s, then one changed file indexed again; then a
+  fresh process loads and queries it: disk, RSS, query p50/p95, recall@10 of the dense search in
+  use against exact search over the same vectors, and whether retrieval finds the right passage.
 
 The 100k build takes about 15-20 minutes on 2 cores. Timings on a busy machine mean little: the
 report says how much CPU other processes took during the run, and warns above 10%.
@@ -32,6 +34,7 @@ report says how much CPU other processes took during the run, and warns above 10
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import shutil
 import sys
@@ -64,6 +67,7 @@ from benchmarks.harness import (  # noqa: E402
     parse_sizes,
 )
 from benchmarks.report import BackgroundWatch, Results, report, rows, table  # noqa: E402
+from benchmarks.backends import Backend, BenchDatabase  # noqa: E402
 from benchmarks.scale import measure_scale  # noqa: E402
 
 FULL = {"sizes": "1k,10k,100k", "rounds": 5, "runs": 3, "scale_questions": 100}
@@ -83,6 +87,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--questions", type=Path, default=QUESTIONS, help="question set for the article (JSON Lines)")
     p.add_argument("--limit", type=int, help="ask only the first N questions of the set")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpora")
+    p.add_argument("--backends", default="local,postgresql",
+                   help="index backends of the scale runs (default local,postgresql: a PostgreSQL from pgserver)")
     p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="report file (default BENCHMARKS.md)")
     p.add_argument("--workdir", type=Path, help="where to put corpora and indexes (default: a temporary folder)")
     args = p.parse_args(argv)
@@ -124,9 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         log("import qa (fresh processes)")
         results.imports = measure_import(max(args.runs, 3))
         run_article(results, args, workdir)
-        for size in parse_sizes(args.sizes):
-            log(f"scale {size}: build, then load and query, each in a fresh process")
-            results.scale.append(measure_scale(size, workdir, args.scale_questions, args.rounds, args.seed))
+        backends = [b for b in args.backends.split(",") if b]
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(BenchDatabase()) if "postgresql" in backends and parse_sizes(args.sizes) else None
+            for size in parse_sizes(args.sizes):
+                for name in backends:
+                    log(f"scale {size} ({name}): build, then load and query, each in a fresh process")
+                    results.scale.append(measure_scale(size, workdir, args.scale_questions, args.rounds, args.seed,
+                                                       backend=Backend(name, url)))
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

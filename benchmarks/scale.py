@@ -1,4 +1,7 @@
-"""Scale runs: build a synthetic corpus's index in one fresh process, load and query it in another."""
+"""Scale runs on each backend: build a synthetic corpus's index in one fresh process (with the
+embedder's own speed beside it, and one changed file indexed afterwards), then load and query it
+in another. ``measure_scale(1000, workdir, backend=Backend("postgresql", url))``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.article import measure_status
+from benchmarks.backends import Backend, server_mb
 from benchmarks.harness import (
     STAGES,
-    folder_bytes,
     load_models,
     log,
     make_qa,
@@ -24,6 +27,7 @@ from benchmarks.harness import (
 from benchmarks.synthetic import synthetic_corpus, write_corpus
 from qa.config import Settings
 
+FLOOR_SAMPLE = 512  # passages embedded alone to measure the embedder's own passages/s
 
 @dataclass
 class ScaleBuild:
@@ -35,6 +39,10 @@ class ScaleBuild:
     index_bytes: int
     peak_mb: float  # largest RSS of the building process
     stages: dict[str, float] = field(default_factory=dict)  # BuildReport.stages
+    floor_pps: float = 0.0  # the embedder alone, passages/s, over a sample of the same passages
+    update_s: float = 0.0  # one changed file indexed after the full build (same process, same run)
+    update_embedded: int = 0  # passages that update re-embedded
+    server_mb: float = 0.0  # PostgreSQL server processes' memory after the build (postgresql only)
 
     @property
     def stage_text(self) -> str:
@@ -59,6 +67,7 @@ class ScaleQuery:
     exact: float  # share answered exactly right
     candidate_exact: float  # share whose best span is exactly right, abstaining or not
     questions: int
+    server_mb: float = 0.0  # PostgreSQL server processes' memory while answering (postgresql only)
 
 
 @dataclass
@@ -66,6 +75,7 @@ class ScaleResult:
     size: int
     build: ScaleBuild
     query: ScaleQuery
+    backend: str = "local"
 
     @property
     def label(self) -> str:
@@ -74,6 +84,16 @@ class ScaleResult:
     @property
     def throughput(self) -> float:
         return self.build.passages / self.build.seconds
+
+    @property
+    def floor_share(self) -> float:
+        """Build throughput as a share of the embedder's own passages/s (the target is 80%)."""
+        return self.throughput / self.build.floor_pps if self.build.floor_pps else float("nan")
+
+    @property
+    def update_share(self) -> float:
+        """One changed file's update as a share of the full build's time (the target is 5%)."""
+        return self.build.update_s / self.build.seconds
 
     @property
     def p50(self) -> float:
@@ -92,42 +112,59 @@ class ScaleResult:
         return self.build.index_bytes / 1024 / self.build.passages
 
 
-def recall_at_k(dense, queries: np.ndarray, k: int = 10) -> float:
-    """Share of the exact top ``k`` (IndexFlatIP over the same vectors) the index in use returns."""
-    import faiss
-
-    vectors = dense.reconstruct_n(0, dense.ntotal)
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    k = min(k, dense.ntotal)
-    _, truth = exact.search(queries, k)
-    _, found = dense.search(queries, k)
-    return float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found)]))
+def recall_at_k(store, queries: np.ndarray, k: int = 10) -> float:
+    """Share of the exact top ``k`` (every stored vector, numpy) that the store's dense search returns."""
+    ids, vectors = store.vectors()
+    k = min(k, len(ids))
+    if k == 0:
+        return float("nan")
+    truth = np.argsort(-(queries @ vectors.T), axis=1)[:, :k]
+    found = [{pid for pid, _ in store.dense_search(q, k)} for q in queries]
+    return float(np.mean([len({ids[i] for i in t} & f) / k for t, f in zip(truth, found)]))
 
 
-def index_kind(dense) -> str:
-    if hasattr(dense, "hnsw"):
-        return f"{type(dense).__name__} (efSearch {dense.hnsw.efSearch})"
-    return type(dense).__name__
-
-
-def _scale_folders(size: int, workdir: str | Path) -> tuple[Path, Path]:
+def _scale_folders(size: int, workdir: str | Path, backend: Backend) -> tuple[Path, Path]:
     root = Path(workdir) / f"synthetic-{size}"
-    return root / "docs", root / "index"
+    return root / "docs", root / f"index-{backend.name}"
 
 
-def measure_scale_build(size: int, workdir: str | Path, seed: int = 0, settings: Settings | None = None) -> ScaleBuild:
-    """Write a synthetic corpus of ``size`` passages and build its index (models loaded first)."""
-    docs, index_dir = _scale_folders(size, workdir)
-    write_corpus(synthetic_corpus(size, 0, seed), docs)
-    qa, _ = make_qa(docs, index_dir, settings)
-    load_models(qa)
-    log(f"scale {size}: building the index")
+def embedder_floor(qa, texts: list[str]) -> float:
+    """The embedder's own passages/s over ``texts`` (after one warm-up batch)."""
+    qa.embedder.encode(texts[:8])
     t0 = time.perf_counter()
-    index, report = qa.index(force=True)
+    qa.embedder.encode(texts)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def measure_scale_build(size: int, workdir: str | Path, seed: int = 0, settings: Settings | None = None,
+                        backend: Backend = Backend("local")) -> ScaleBuild:
+    """Write a synthetic corpus of ``size`` passages, build its index (models loaded first), then change
+    one file and index again: the incremental update, timed in the same run."""
+    docs, index_dir = _scale_folders(size, workdir, backend)
+    corpus = synthetic_corpus(size, 0, seed)
+    write_corpus(corpus, docs)
+    qa, _ = make_qa(docs, index_dir, backend.settings(docs, index_dir, size, settings))
+    load_models(qa)
+    log(f"scale {size} ({backend.name}): the embedder alone")
+    sample = [s for text in corpus.documents.values() for s in text.strip().split("\n\n")][:FLOOR_SAMPLE]
+    floor = embedder_floor(qa, sample)
+    log(f"scale {size} ({backend.name}): building the index")
+    t0 = time.perf_counter()
+    _, report = qa.index(force=True)
     seconds = time.perf_counter() - t0
-    return ScaleBuild(report.passages, report.documents, seconds, folder_bytes(index.folder), peak_rss_mb(),
-                      report.stages)
+    status = qa.store.status()
+    peak = peak_rss_mb()
+    changed = docs / sorted(corpus.documents)[len(corpus.documents) // 2]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nA Late Addition\nThis file changed after the "
+                       "index was built, and only this file is indexed again.\n", encoding="utf-8")
+    log(f"scale {size} ({backend.name}): one changed file")
+    t0 = time.perf_counter()
+    _, update = qa.index()
+    update_s = time.perf_counter() - t0
+    if update is None or update.changed != [changed.name]:
+        raise RuntimeError(f"the changed file was not indexed alone: {update and update.summary()}")
+    return ScaleBuild(report.passages, report.documents, seconds, status.disk_bytes, peak, report.stages, floor,
+                      update_s, update.embedded, server_mb() if backend.name == "postgresql" else 0.0)
 
 
 def _time_retrievers(retriever, question: str, query_vec: np.ndarray) -> tuple[float, float]:
@@ -139,30 +176,30 @@ def _time_retrievers(retriever, question: str, query_vec: np.ndarray) -> tuple[f
 
 
 def measure_scale_query(size: int, workdir: str | Path, questions: int = 100, rounds: int = 3, seed: int = 0,
-                        settings: Settings | None = None) -> ScaleQuery:
+                        settings: Settings | None = None, backend: Backend = Backend("local")) -> ScaleQuery:
     """Load the index built by :func:`measure_scale_build` and answer the synthetic questions."""
     from qa.metrics import normalize_answer
-    from qa.retrieval import HybridRetriever
 
-    docs, index_dir = _scale_folders(size, workdir)
+    docs, index_dir = _scale_folders(size, workdir, backend)
     facts = synthetic_corpus(size, questions, seed).facts
-    qa, _ = make_qa(docs, index_dir, settings)
+    qa, _ = make_qa(docs, index_dir, backend.settings(docs, index_dir, size, settings))
     load_models(qa)
-    import bm25s  # noqa: E401, F401 - imported before the baseline: the index's own memory only
+    import bm25s, faiss, psycopg  # noqa: E401, F401 - imported before the baseline: the index's own memory only
 
     gc.collect()
     models_mb = rss_mb()
     t0 = time.perf_counter()
-    index, report = qa.index()
+    _, report = qa.index()
+    qa.store.open()
     load_s = time.perf_counter() - t0
     if report is not None:
         raise RuntimeError(f"the synthetic index was rebuilt ({report.reason}), not loaded")
     gc.collect()
     rss = rss_mb()
 
-    log(f"scale {size}: {len(facts)} questions x {rounds} rounds")
+    log(f"scale {size} ({backend.name}): {len(facts)} questions x {rounds} rounds")
     s = qa.settings
-    retriever = HybridRetriever(index, qa.embedder, s.candidates, s.rrf_k)
+    retriever = qa.retriever()
     vecs = qa.embedder.encode([f.question for f in facts])
     same = lambda a, b: normalize_answer(a or "") == normalize_answer(b)  # noqa: E731
     hits = exact = candidate = 0
@@ -185,17 +222,18 @@ def measure_scale_query(size: int, workdir: str | Path, questions: int = 100, ro
             sparse_s.append(sp)
     n = max(1, len(facts))
     return ScaleQuery(load_s, models_mb, rss, totals, stages, dense_s, sparse_s, measure_status(qa),
-                      recall_at_k(index.dense, vecs), index_kind(index.dense), hits / n, exact / n, candidate / n,
-                      len(facts))
+                      recall_at_k(qa.store, vecs), qa.store.status().dense, hits / n, exact / n, candidate / n,
+                      len(facts), server_mb() if backend.name == "postgresql" else 0.0)
 
 
 def measure_scale(size: int, workdir: str | Path, questions: int = 100, rounds: int = 3, seed: int = 0,
-                  settings: Settings | None = None, isolated: bool = True) -> ScaleResult:
+                  settings: Settings | None = None, isolated: bool = True,
+                  backend: Backend = Backend("local")) -> ScaleResult:
     """Build in one fresh process, then load and query in another (clean memory figures).
 
     ``isolated=False`` runs both here (for tests: quicker, memory figures then mean little).
     """
     run = run_isolated if isolated else (lambda fn, *args: fn(*args))
-    build = run(measure_scale_build, size, str(workdir), seed, settings)
-    query = run(measure_scale_query, size, str(workdir), questions, rounds, seed, settings)
-    return ScaleResult(size, build, query)
+    build = run(measure_scale_build, size, str(workdir), seed, settings, backend)
+    query = run(measure_scale_query, size, str(workdir), questions, rounds, seed, settings, backend)
+    return ScaleResult(size, build, query, backend.name)

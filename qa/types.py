@@ -81,6 +81,8 @@ class Span:
     hit: Hit
     score: float  # reader's span score (start + end logit)
     null_score: float  # reader's "no answer in this window" score
+    log_prob: float = 0.0  # log P(this span) under the window's start/end softmax
+    null_log_prob: float = 0.0  # log P(no answer) likewise, [CLS] for both pointers
 
 
 @dataclass(frozen=True)

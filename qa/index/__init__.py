@@ -20,6 +20,7 @@ from qa.index.base import (
     PassageStore,
     Progress,
     StoredDocument,
+    StoreStatus,
     passage_id,
 )
 from qa.index.build import IndexBuilder, corpus_signature
@@ -42,5 +43,5 @@ def open_store(settings: Settings) -> PassageStore:
 
 
 __all__ = ["BuildReport", "Changes", "DatabaseUnavailable", "DocumentPassages", "EmptyCorpusError", "IndexCorrupt",
-           "IndexMeta", "IndexSummary", "PassageStore", "Progress", "StoredDocument", "passage_id", "IndexBuilder",
+           "IndexMeta", "IndexSummary", "PassageStore", "Progress", "StoredDocument", "StoreStatus", "passage_id", "IndexBuilder",
            "corpus_signature", "open_store", "BACKENDS"]

@@ -101,6 +101,19 @@ class IndexMeta:
 
 
 @dataclass(frozen=True)
+class StoreStatus:
+    """What a store holds and how it searches, for people and benchmarks (``store.status()``)."""
+
+    backend: str
+    where: str
+    documents: int
+    passages: int
+    disk_bytes: int  # the live index's files, or its tables and their indexes
+    dense: str  # how dense search runs: "exact (IndexFlatIP)", "pgvector HNSW (m 16, ...)"
+    generation: int
+
+
+@dataclass(frozen=True)
 class IndexSummary:
     """What ``QA.index()`` says about the index it loaded or built (the same for every backend)."""
 
@@ -163,6 +176,14 @@ class PassageStore(Protocol):
 
     def iter_passages(self) -> Iterator[Passage]:
         """Every stored passage (for checks and tools; answering never needs it)."""
+        ...
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every passage id with its stored embedding (for checks, and recall against exact search)."""
+        ...
+
+    def status(self) -> StoreStatus:
+        """Counts, size and the dense search method of the live index."""
         ...
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import EMBEDDING_MODEL, INDEX_FORMAT_VERSION, Settings
-from qa.index.base import Changes, IndexCorrupt, IndexMeta, StoredDocument
+from qa.index.base import Changes, IndexCorrupt, IndexMeta, StoredDocument, StoreStatus
 from qa.index.build import write_atomic
 from qa.ingest.files import Skipped
 from qa.types import Passage
@@ -208,6 +208,21 @@ class LocalStore:
 
     def iter_passages(self) -> Iterator[Passage]:
         yield from self._live().passages
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        index = self._live()
+        return [p.id for p in index.passages], np.asarray(index.vectors, np.float32)
+
+    def status(self) -> StoreStatus:
+        index = self._live()
+        folder = self.current_folder()
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder else 0
+        if hasattr(index.dense, "hnsw"):
+            dense = f"FAISS HNSW (M 32, efConstruction 80, efSearch {index.dense.hnsw.efSearch})"
+        else:
+            dense = "exact (FAISS IndexFlatIP)"
+        return StoreStatus(self.backend, self.where, len(index.manifest.get("documents", {})), len(index.passages),
+                           size, dense, int(index.manifest.get("generation", 0)))
 
     def close(self) -> None:
         with self._lock:

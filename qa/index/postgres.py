@@ -28,7 +28,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from qa.index.base import Changes, DatabaseUnavailable, IndexMeta, StoredDocument
+from qa.index.base import Changes, DatabaseUnavailable, IndexMeta, StoredDocument, StoreStatus
 from qa.ingest.files import Skipped
 from qa.types import Passage
 
@@ -291,6 +291,20 @@ class PostgresStore:
                                              "ORDER BY source, ordinal").fetchall())
         for r in rows:
             yield _passage(r)
+
+    def status(self) -> StoreStatus:
+        def query(c):
+            docs, passages = c.execute("SELECT (SELECT count(*) FROM qa_documents), "
+                                       "(SELECT count(*) FROM qa_passages)").fetchone()
+            size = c.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN "
+                             "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r' "
+                             "AND c.relname LIKE 'qa\\_%%'", (self.schema,)).fetchone()[0]
+            return int(docs), int(passages), int(size)
+
+        docs, passages, size = self._run(query)
+        dense = (f"pgvector HNSW (m {HNSW_M}, ef_construction {HNSW_EF_CONSTRUCTION}, ef_search {self.ef_search}), "
+                 "inner product")
+        return StoreStatus(self.backend, self.where, docs, passages, size, dense, self.meta().generation)
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """Every passage id and its stored embedding (for measuring recall against exact search)."""
