@@ -102,3 +102,16 @@ def test_remove_a_document_from_the_page(page, ui_app, tmp_path):
     }""", timeout=ANSWER_MS)
     assert not (ui_app.docs / "lighthouse.txt").exists()
     page.wait_for_function("() => !document.querySelector('#documents').innerText.includes('lighthouse.txt')")
+
+
+def test_an_oversized_file_is_named_and_refused_before_it_is_sent(page, ui_app, tmp_path):
+    big = tmp_path / "huge-report.pdf"
+    make_pdf(big)
+    with open(big, "ab") as fh:  # past QA_MAX_FILE_MB (10): Gradio's limit is set to it
+        fh.write(b"%" * (10 * 2**20))
+    before = sorted(p.name for p in ui_app.docs.iterdir())
+    page.set_input_files("#upload input[type=file]", [str(big)])
+    toast = page.get_by_text(re.compile(r"exceed the maximum allowed size of 10(\.0)? ?Mb", re.I))
+    toast.first.wait_for(timeout=30_000)
+    assert "huge-report.pdf" in toast.first.inner_text()
+    assert sorted(p.name for p in ui_app.docs.iterdir()) == before
