@@ -34,7 +34,8 @@ def _tqdm_progress():
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
+            # disable=None: bars on a terminal only, so piped and captured output stays the messages
+            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False, disable=None)
         bar.total = total
         bar.n = done
         bar.refresh()
