@@ -266,8 +266,9 @@ def _open_corpus_qa(qa, path: str | Path, items: list[Item]):
         if not f.exists():
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(text, encoding="utf-8")
+    settings = qa.settings.with_(database_schema=f"qa_eval_{digest}")  # with a database: its own schema
     return QA(docs_dir=docs, index_dir=qa.settings.index_dir / f"eval-{digest}",
-              settings=qa.settings, reader=qa.reader, calibrator=qa.calibrator)
+              settings=settings, reader=qa.reader, calibrator=qa.calibrator)
 
 
 def write_results(report: Report, path: str | Path) -> None:
