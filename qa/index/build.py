@@ -39,18 +39,20 @@ from qa.index.base import (
     StoredDocument,
     passage_id,
 )
-from qa.ingest.files import Skipped, iter_files, read_document, source_of
+from qa.ingest import files
+from qa.ingest.files import Skipped, read_document, source_of
 from qa.ingest.split import PassageSplitter
 from qa.types import Document
 
 
-def corpus_signature(settings: Settings) -> dict[str, list[int]]:
-    """Cheap fingerprint of the corpus folder: {source: [size, mtime_ns]} (no file reads)."""
+def corpus_signature(settings: Settings, paths: Iterable[Path] | None = None) -> dict[str, list[int]]:
+    """Cheap fingerprint of the corpus folder: {source: [size, mtime_ns]} (no file reads); of
+    ``paths`` (files of the corpus already listed) when given."""
     root = settings.docs_dir
     sig = {}
     if not root.is_dir():
         return sig
-    for path in iter_files(root, settings.extensions):
+    for path in files.iter_files(root, settings.extensions) if paths is None else paths:
         try:
             st = path.stat()
             sig[source_of(path, root)] = [st.st_size, st.st_mtime_ns]
@@ -157,7 +159,8 @@ class IndexBuilder:
         stored = {} if replace_all else self.store.documents()
         if not s.docs_dir.is_dir():
             raise FileNotFoundError(f"The corpus folder {s.docs_dir} does not exist")
-        signature = corpus_signature(s)
+        listed = list(files.iter_files(s.docs_dir, s.extensions))  # one walk: the signature is of what is read
+        signature = corpus_signature(s, listed)
         wanted = None if only is None else set(only)
         if wanted is not None and replace_all:
             wanted = None  # settings changed: every document must be redone anyway
@@ -167,8 +170,7 @@ class IndexBuilder:
         skipped: list[Skipped] = [] if wanted is None else [x for x in meta.skipped if x.source not in wanted]
         seen: set[str] = set()
         with timed(stages, "read"):
-            paths = iter_files(s.docs_dir, s.extensions) if wanted is None else \
-                [s.docs_dir / src for src in sorted(wanted) if src in signature]
+            paths = listed if wanted is None else [s.docs_dir / src for src in sorted(wanted) if src in signature]
             for i, path in enumerate(paths):
                 source = source_of(path, s.docs_dir)
                 seen.add(source)
