@@ -36,7 +36,6 @@ from qa.index.base import (
     IndexCorrupt,
     PassageStore,
     Progress,
-    StoredDocument,
     passage_id,
 )
 from qa.ingest import files
@@ -268,11 +267,6 @@ class IndexBuilder:
         if len(skipped) > 5:
             reasons += f"; and {len(skipped) - 5} more"
         return f"No document in {where} could be indexed ({reasons})."
-
-
-def stored_documents(upserts: list[DocumentPassages]) -> dict[str, StoredDocument]:
-    """The :class:`StoredDocument` records of documents about to be stored."""
-    return {d.source: StoredDocument(d.source, d.content_hash, len(d.passages)) for d in upserts}
 
 
 @contextmanager

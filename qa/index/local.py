@@ -82,24 +82,17 @@ class LocalIndex:
         return sorted(self.manifest.get("documents", {}))
 
 
-def _empty_index() -> LocalIndex:
+def empty_index() -> LocalIndex:
+    """The index before the first build: searches find nothing."""
     import faiss
 
     return LocalIndex([], {}, np.zeros((0, 384), np.float32), faiss.IndexFlatIP(384), None, None, {}, Path())
-
-
-class _Empty:
-    """The index before the first build, made on first use (faiss loads only then)."""
-
-    def __get__(self, obj, owner=None) -> LocalIndex:
-        return _empty_index()
 
 
 class LocalStore:
     """The :class:`~qa.index.base.PassageStore` kept in ``settings.index_dir`` (the embedded default)."""
 
     backend = "local"
-    _empty = _Empty()
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -174,7 +167,7 @@ class LocalStore:
     def _live(self) -> LocalIndex:
         """The loaded build; an empty one while no index was ever built (searches then find nothing)."""
         if self._index is None and self.current_folder() is None:
-            return self._empty
+            return empty_index()
         return self.loaded()
 
     def dense_search(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
