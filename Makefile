@@ -15,7 +15,6 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev]"
-	bash third_party/build_pgvector.sh $(PY)
 	touch $(STAMP)
 
 run: setup

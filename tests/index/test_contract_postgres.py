@@ -1,4 +1,4 @@
-"""The backend contract (tests/index/contract.py) on a real PostgreSQL 18 with pgvector (pgserver)."""
+"""The backend contract (tests/index/contract.py) on a real PostgreSQL 16 with pgvector (pgserver)."""
 
 import pytest
 
