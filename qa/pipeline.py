@@ -209,8 +209,6 @@ class QA:
             self._checked_at = time.monotonic()
             return self._retriever
 
-    _ready = retriever  # the former name, until qa/training/calibrate.py calls retriever()
-
     # -------------------------------------------------------------------- ask
 
     def ask(self, question: str, history: list[tuple[str, str | None]] | None = None) -> Answer:
@@ -219,7 +217,7 @@ class QA:
         clean = check_question(question, self.settings.max_question_chars)
         resolved = self.resolver.resolve(clean, history) if history else clean
         t1 = time.perf_counter()
-        retriever = self._ready()
+        retriever = self.retriever()
         t2 = time.perf_counter()
         query_vec = self.embedder.encode([resolved])[0]
         t3 = time.perf_counter()

@@ -501,7 +501,7 @@ def export_checkpoint(ckpt: Path, dest: Path) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Flags of ``qa train`` / ``python -m qa.train``: one per TrainConfig field."""
+    """Flags of ``qa train`` / ``python -m qa.training.reader``: one per TrainConfig field."""
     for f in dataclasses.fields(TrainConfig):
         name = "--" + f.name.replace("_", "-")
         if f.name == "data":
