@@ -13,15 +13,15 @@ from tests.invariants import assert_contract
 
 pytestmark = pytest.mark.slow
 
-# Figures reached by the shipped reader v2 and its calibration (threshold 0.25). Measured
-# 2026-12-01 with `qa eval tests/data/questions.jsonl` (130 questions): f1 61.2, evidence hit@1
-# 77.0, unanswerable abstained 63.3 %, answerable abstained 24.0 %; pinned a few points below.
-# (Before this change: f1 68.5, 80.0 %, 80.0 %, 25.0 %: the calibration no longer rewards
-# question-passage similarity, which had caught several of the article's near-miss questions.)
+# Figures reached by the shipped reader and its calibration (threshold 0.15). Measured
+# 2026-12-01 with `qa eval tests/data/questions.jsonl` (130 questions): f1 64.7, evidence hit@1
+# 80.0, unanswerable abstained 73.3 %, answerable abstained 26.0 %; pinned a few points below.
+# (Before the calibration was refitted without question-passage similarity features: f1 68.5,
+# 80.0 %, 80.0 %, 25.0 %.)
 PINNED = {
-    "f1": 58.0,
-    "evidence_hit@1": 74.0,
-    "unanswerable_abstained_pct": 56.0,
+    "f1": 61.0,
+    "evidence_hit@1": 77.0,
+    "unanswerable_abstained_pct": 66.0,
 }
 MAX_ANSWERABLE_ABSTAINED_PCT = 30.0
 

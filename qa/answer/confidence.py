@@ -5,8 +5,9 @@ A logistic regression per reading mode — ``open`` (retrieved passages, ``QA.as
 ``qa calibrate`` on cases gathered through ``QA.read`` itself (held-out SQuAD *train*
 articles, never the dev sets) and stored as JSON next to the reader. The reader's own
 evidence comes first: its span and no-answer probabilities, the margin between them and the
-gap to the runner-up. No feature measures how many words the question shares with the
-passage, so a paraphrased question is not taken for an unanswerable one.
+gap to the runner-up. The fit uses no feature of how many words or names the question shares
+with the passage (``q_missing_names`` is computed for diagnosis only), so a paraphrased
+question is not taken for an unanswerable one.
 
 ``ask()`` answers when P(right) reaches ``threshold`` and abstains otherwise. ``Answer.score``
 is then P(right), or, for an abstention, the probability that it is right: that the passages

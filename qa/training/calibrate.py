@@ -42,9 +42,11 @@ from qa.squad import SquadArticle, load_squad
 from qa.training.reader import TrainConfig, split_articles, unanswerable_variants
 from qa.types import Hit
 
-# features the fit uses (span_features computes a few more for diagnosis)
+# features the fit uses (span_features computes one more for diagnosis: q_missing_names, the
+# question's names its passage lacks; fitted, it refused right answers from passages that name
+# their subject differently, "the project" for "the Harbour Bridge project")
 FIT_FEATURES = ("margin", "span_prob", "null_prob", "runner_up", "top_rank", "agree", "depth",
-                "length", "type_match", "type_mismatch", "q_missing_names")
+                "length", "type_match", "type_mismatch")
 
 
 @dataclass
