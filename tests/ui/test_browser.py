@@ -11,8 +11,6 @@ import re
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTICLE = "us-ukraine-peace-talks-2025-12-02.txt"
@@ -24,18 +22,6 @@ FINAL_REPLY = """(n) => {
     const last = bots[bots.length - 1];
     return bots.length > n && !!last.querySelector('.qa-reply, .qa-notice:not(.qa-progress)');
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (or `make browser-deps`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.conftest import ROOT
 from tests.ingest.samples import make_image_only_pdf, make_pdf
 from tests.ui.test_browser import ANSWER_MS, READY_MS, ask
 
@@ -20,18 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 PDF = "riverside-water-report-2025.pdf"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (or `make browser-deps`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
