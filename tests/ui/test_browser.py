@@ -14,7 +14,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTICLE = "us-ukraine-peace-talks-2025-12-02.txt"
-READY_MS = 300_000  # first start: build the index and load the models on a busy 2-core machine
 ANSWER_MS = 180_000
 # a reply is final when it holds an answer/abstention or a notice other than "working on it"
 FINAL_REPLY = """(n) => {
@@ -24,19 +23,7 @@ FINAL_REPLY = """(n) => {
 }"""
 
 
-@pytest.fixture
-def page(browser, ui_app):
-    """A fresh page on the app, once the index is ready; fails on any alert()."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(ui_app.url)
-    page.wait_for_selector("#index-status .qa-ready", timeout=READY_MS)
-    yield page
-    assert dialogs == [], "a script in the page opened a dialog"
-    context.close()
+VIEWPORT_HEIGHT = 900  # read by the page fixture (tests/ui/conftest.py)
 
 
 def ask(page, question: str):

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.ingest.samples import make_image_only_pdf, make_pdf
-from tests.ui.test_browser import ANSWER_MS, READY_MS, ask
+from tests.ui.test_browser import ANSWER_MS, ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,18 +22,7 @@ SCREENSHOT = ROOT / "docs" / "screenshot.png"
 PDF = "riverside-water-report-2025.pdf"
 
 
-@pytest.fixture
-def page(browser, ui_app):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(ui_app.url)
-    page.wait_for_selector("#index-status .qa-ready", timeout=READY_MS)
-    yield page
-    assert dialogs == [], "a script in the page opened a dialog"
-    context.close()
+VIEWPORT_HEIGHT = 1000  # read by the page fixture (tests/ui/conftest.py)
 
 
 def upload(page, *paths) -> str:
