@@ -27,8 +27,10 @@ date, the machine, the command and where the time goes. What is measured:
   fresh process loads and queries it: disk, RSS, query p50/p95, recall@10 of the dense search in
   use against exact search over the same vectors, and whether retrieval finds the right passage.
 
-The 100k build takes about 15-20 minutes on 2 cores. Timings on a busy machine mean little: the
-report says how much CPU other processes took during the run, and warns above 10%.
+A 100k build embeds for about an hour per backend on 2 cores (the embedder's ~30 passages/s);
+the report is rewritten after each size and backend, so a run stopped there keeps the smaller
+sizes. Timings on a busy machine mean little: the report says how much CPU other processes took
+during the run, and warns above 10%.
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"scale {size} ({name}): build, then load and query, each in a fresh process")
                     results.scale.append(measure_scale(size, workdir, args.scale_questions, args.rounds, args.seed,
                                                        backend=Backend(name, url)))
+                    # the report so far, so that a long run stopped at 100k keeps its smaller sizes
+                    args.out.write_text(report(results, command, watch.stop()), encoding="utf-8")
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
