@@ -167,12 +167,25 @@ class PostgresStore:
                 from psycopg import sql
 
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
-                conn.execute(sql.SQL("SET search_path = {}, public").format(sql.Identifier(self.schema)))
+            self._set_search_path(conn)
             self._ensure_schema(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _set_search_path(self, conn) -> None:
+        """Our schema first, then the one holding pgvector's ``vector`` type, then ``public``.
+
+        The extension lives in one schema of the database: the one it was created in (the first
+        collection's, or one an administrator chose, such as ``extensions``), which every other
+        collection's connections must see too."""
+        from psycopg import sql
+
+        row = conn.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                           "WHERE e.extname = 'vector'").fetchone()
+        path = list(dict.fromkeys([self.schema, *(row or ()), "public"]))
+        conn.execute(sql.SQL("SET search_path = {}").format(sql.SQL(", ").join(map(sql.Identifier, path))))
 
     def _ensure_schema(self, conn) -> None:
         import psycopg
@@ -200,6 +213,7 @@ class PostgresStore:
                         f"The {self.where} has no pgvector extension ({_first_line(exc)}). Install pgvector on the "
                         "PostgreSQL server (Debian: postgresql-<version>-pgvector; managed services: enable the "
                         "'vector' extension), or have an administrator run CREATE EXTENSION vector in it.") from exc
+                self._set_search_path(conn)  # the extension may have existed in another schema
                 conn.execute(SCHEMA)
                 version = conn.execute("SELECT max(version) FROM qa_schema").fetchone()[0]
                 if version is None:

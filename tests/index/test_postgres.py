@@ -80,6 +80,29 @@ def test_the_schema_is_made_once_with_its_version(pg_url):
     assert any("USING gin (tsv)" in d for d in indexes)
 
 
+def test_collections_in_several_schemas_share_the_extension_wherever_it_lives(pg_url):
+    # a fresh database: the first collection's connection creates pgvector (in its own schema),
+    # and the second must still find the vector type; likewise where an administrator put it apart
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for db in ("qa_schemas", "qa_ext_apart"):
+            conn.execute(f"DROP DATABASE IF EXISTS {db}")
+            conn.execute(f"CREATE DATABASE {db}")
+    apart = pg_url.replace("/postgres?", "/qa_ext_apart?")
+    with psycopg.connect(apart, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA extensions")
+        conn.execute("CREATE EXTENSION vector SCHEMA extensions")
+    for url, schemas in ((pg_url.replace("/postgres?", "/qa_schemas?"), ("qa_first", "qa_second", "public")),
+                         (apart, ("public", "qa_other"))):
+        for i, schema in enumerate(schemas):
+            store = PostgresStore(url, schema=schema)
+            changes = corpus_changes()
+            with store.writing():
+                store.apply(changes)
+            query = changes.upserts[i % len(changes.upserts)]
+            assert store.dense_search(query.vectors[0], 1)[0][0] == query.passages[0].id
+            store.close()
+
+
 KILL_MID_COPY = """
 import os, signal, sys
 from qa.index.postgres import PostgresStore
