@@ -5,6 +5,7 @@ Usage::
     python -m benchmarks                        # everything (also: python benchmarks/run.py); synthetic corpora of 1k, 10k, 100k passages
     python -m benchmarks --quick                # CI-sized: 1k synthetic passages, fewer rounds and runs
     python -m benchmarks --sizes 1k,10k         # choose the synthetic sizes (--sizes "" for none)
+    python -m benchmarks --scale-only --sizes 100k --backends postgresql   # one backend's scale rows only
     python -m benchmarks --rounds 5 --runs 3 --out BENCHMARKS.md
 
 It prints one table (PASS/FAIL against the targets) and writes it to ``BENCHMARKS.md`` with the
@@ -93,6 +94,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="index backends of the scale runs (default local,postgresql: a PostgreSQL from pgserver)")
     p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="report file (default BENCHMARKS.md)")
     p.add_argument("--workdir", type=Path, help="where to put corpora and indexes (default: a temporary folder)")
+    p.add_argument("--scale-only", action="store_true",
+                   help="only the synthetic corpora (no import, article or fresh-process figures)")
     args = p.parse_args(argv)
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
@@ -129,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     results = Results()
     try:
-        log("import qa (fresh processes)")
-        results.imports = measure_import(max(args.runs, 3))
-        run_article(results, args, workdir)
+        if not args.scale_only:
+            log("import qa (fresh processes)")
+            results.imports = measure_import(max(args.runs, 3))
+            run_article(results, args, workdir)
         backends = [b for b in args.backends.split(",") if b]
         with contextlib.ExitStack() as stack:
             url = stack.enter_context(BenchDatabase()) if "postgresql" in backends and parse_sizes(args.sizes) else None

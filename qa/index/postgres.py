@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -69,11 +70,24 @@ CREATE INDEX IF NOT EXISTS qa_passages_embedding ON qa_passages
     USING hnsw (embedding vector_ip_ops) WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION});
 """
 
+KEYWORD_BUDGET = 1000  # passages ts_rank may score per question, by PostgreSQL's statistics (see choose_terms)
+STATS_TTL_S = 60.0  # how long a process keeps the table's word statistics before reading them again
+
 DENSE_SQL = "SELECT id, -(embedding <#> %s::vector) FROM qa_passages ORDER BY embedding <#> %s::vector LIMIT %s"
-# plainto_tsquery ANDs the question's words; a passage rarely holds them all, so OR them instead
-KEYWORD_SQL = f"""
+TERMS_SQL = f"SELECT tsvector_to_array(to_tsvector('{TEXT_SEARCH_CONFIG}', %s))"  # the question's stems
+# ANALYZE's most common lexemes of the tsvector column, with the share of rows holding each; the
+# array of shares ends with three more numbers: the least and most common share, and nulls
+STATS_SQL = """
+SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'tsv'
+WHERE n.nspname = current_schema() AND c.relname = 'qa_passages'
+"""
+# the chosen stems, ORed (plainto_tsquery would AND them; a passage rarely holds them all); 'simple'
+# keeps the stems as they are
+KEYWORD_SQL = """
 SELECT id, ts_rank(tsv, q.query) AS score
-FROM qa_passages, (SELECT replace(plainto_tsquery('{TEXT_SEARCH_CONFIG}', %s)::text, '&', '|')::tsquery AS query) q
+FROM qa_passages, (SELECT replace(plainto_tsquery('simple', %s)::text, '&', '|')::tsquery AS query) q
 WHERE tsv @@ q.query
 ORDER BY score DESC, id
 LIMIT %s
@@ -99,6 +113,34 @@ def describe(url: str) -> str:
     return f"database {info.get('dbname') or info.get('user') or 'postgres'!r} on {where}{user}"
 
 
+def choose_terms(stems: list[str], rows: float, share: dict[str, float], least: float,
+                 budget: int = KEYWORD_BUDGET) -> list[str]:
+    """The question's stems to search for: the rarest first, as long as the passages they match
+    (``rows`` x each stem's ``share`` of them, ``least`` for a stem too rare to be counted) stay
+    within ``budget``; always at least the rarest one.
+
+    ``ts_rank`` scores every passage a word matches, so a word in most passages ("born", "said")
+    would cost a score per passage of the corpus (about 0.1 s per 10,000 passages); it also says
+    least about which passage answers (BM25 gives it almost no weight), so leaving it out costs
+    little. Below ``budget`` passages nothing is left out.
+
+    >>> choose_terms(["born", "town", "ulla"], 10_000, {"born": 1.0, "town": 0.05}, 0.001)
+    ['ulla', 'town']
+    >>> choose_terms(["born", "town"], 500, {"born": 1.0, "town": 1.0}, 0.01)
+    ['born', 'town']
+    """
+    if rows <= budget:
+        return list(stems)
+    chosen, expected = [], 0.0
+    for stem in sorted(stems, key=lambda w: (share.get(w, least), w)):
+        matched = rows * share.get(stem, least)
+        if chosen and expected + matched > budget:
+            break
+        chosen.append(stem)
+        expected += matched
+    return chosen
+
+
 def _vector(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in np.asarray(v, np.float32).ravel().tolist()) + "]"
 
@@ -122,7 +164,8 @@ class PostgresStore:
 
     backend = "postgresql"
 
-    def __init__(self, url: str, schema: str = "public", ef_search: int = HNSW_EF_SEARCH) -> None:
+    def __init__(self, url: str, schema: str = "public", ef_search: int = HNSW_EF_SEARCH,
+                 keyword_budget: int = KEYWORD_BUDGET) -> None:
         self.url = url
         self.schema = schema
         self.where = describe(url) + (f", schema {schema!r}" if schema != "public" else "")
@@ -132,6 +175,8 @@ class PostgresStore:
         self._conn = None
         self._lock = threading.RLock()
         self._writer = None  # the connection holding the advisory lock, inside writing()
+        self.keyword_budget = keyword_budget
+        self._stats = None  # (when read, _word_stats' figures)
 
     # -------------------------------------------------------------- connections
 
@@ -175,24 +220,29 @@ class PostgresStore:
         return conn
 
     def _set_search_path(self, conn) -> None:
-        """Our schema first, then the one holding pgvector's ``vector`` type, then ``public``.
+        """Our schema first (tables are made there), ``public``, then the schema holding pgvector.
 
         The extension lives in one schema of the database: the one it was created in (the first
         collection's, or one an administrator chose, such as ``extensions``), which every other
-        collection's connections must see too."""
+        collection's connections must see too. Our own tables always exist before anything reads
+        them (:meth:`_ensure_schema` looks for them in our schema only), so another collection's
+        tables on the path are never used."""
         from psycopg import sql
 
         row = conn.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
                            "WHERE e.extname = 'vector'").fetchone()
-        path = list(dict.fromkeys([self.schema, *(row or ()), "public"]))
+        path = list(dict.fromkeys([self.schema, "public", *(row or ())]))
         conn.execute(sql.SQL("SET search_path = {}").format(sql.SQL(", ").join(map(sql.Identifier, path))))
 
     def _ensure_schema(self, conn) -> None:
         import psycopg
 
+        from psycopg import sql
+
+        version_sql = sql.SQL("SELECT max(version) FROM {}.qa_schema").format(sql.Identifier(self.schema))
         row = None
         try:
-            row = conn.execute("SELECT max(version) FROM qa_schema").fetchone()
+            row = conn.execute(version_sql).fetchone()  # ours only: another schema's would be on the path
         except psycopg.errors.UndefinedTable:
             pass
         except psycopg.OperationalError as exc:
@@ -215,7 +265,7 @@ class PostgresStore:
                         "'vector' extension), or have an administrator run CREATE EXTENSION vector in it.") from exc
                 self._set_search_path(conn)  # the extension may have existed in another schema
                 conn.execute(SCHEMA)
-                version = conn.execute("SELECT max(version) FROM qa_schema").fetchone()[0]
+                version = conn.execute(version_sql).fetchone()[0]
                 if version is None:
                     conn.execute("INSERT INTO qa_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
                 else:
@@ -268,8 +318,27 @@ class PostgresStore:
         return [(pid, float(score)) for pid, score in rows]
 
     def keyword_search(self, query: str, n: int) -> list[tuple[str, float]]:
-        rows = self._run(lambda c: c.execute(KEYWORD_SQL, (query, int(n))).fetchall())
-        return [(pid, float(score)) for pid, score in rows if score > 0]
+        def run(c):
+            stems = c.execute(TERMS_SQL, (query,)).fetchone()[0] or []
+            terms = choose_terms(stems, *self._word_stats(c), budget=self.keyword_budget)
+            return c.execute(KEYWORD_SQL, (" ".join(terms), int(n))).fetchall() if terms else []
+
+        return [(pid, float(score)) for pid, score in self._run(run) if score > 0]
+
+    def _word_stats(self, conn) -> tuple[float, dict[str, float], float]:
+        """(passages, share of passages per common stem, share of the least common counted), from
+        PostgreSQL's own statistics (ANALYZE; autovacuum keeps them current), read at most once a minute.
+        Without statistics yet: (0, {}, 0), and every stem is searched."""
+        now = time.monotonic()
+        if self._stats is None or now - self._stats[0] > STATS_TTL_S:
+            row = conn.execute(STATS_SQL).fetchone()
+            rows, elems, freqs = row if row else (0, None, None)
+            if not elems or not freqs or rows is None or rows <= 0:
+                stats = (0.0, {}, 0.0)
+            else:
+                stats = (float(rows), dict(zip(elems, map(float, freqs))), float(freqs[len(elems)]))
+            self._stats = (now, stats)
+        return self._stats[1]
 
     def passages(self, ids: Sequence[str]) -> list[Passage]:
         ids = list(ids)
@@ -383,6 +452,11 @@ class PostgresStore:
                     cur.executemany("INSERT INTO qa_meta (key, value) VALUES (%s, %s::jsonb) "
                                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                                     [(k, json.dumps(v)) for k, v in meta.items()])
+                    added = sum(len(d.passages) for d in changes.upserts)
+                    total = cur.execute("SELECT count(*) FROM qa_passages").fetchone()[0]
+                    if changes.replace_all or added * 10 > total:  # smaller changes: autovacuum's ANALYZE
+                        cur.execute("ANALYZE qa_passages")
+            self._stats = None
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise self._unavailable(exc) from exc
         finally:

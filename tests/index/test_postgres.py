@@ -20,7 +20,7 @@ import pytest
 
 from qa.cli import main as cli_main
 from qa.config import Settings
-from qa.index import DatabaseUnavailable
+from qa.index import Changes, DatabaseUnavailable
 from qa.index.postgres import PgvectorMissing, PostgresStore, describe
 from tests.conftest import ROOT, RunningApp, write_corpus
 from tests.index.contract import corpus_changes
@@ -80,9 +80,10 @@ def test_the_schema_is_made_once_with_its_version(pg_url):
     assert any("USING gin (tsv)" in d for d in indexes)
 
 
-def test_collections_in_several_schemas_share_the_extension_wherever_it_lives(pg_url):
-    # a fresh database: the first collection's connection creates pgvector (in its own schema),
-    # and the second must still find the vector type; likewise where an administrator put it apart
+def test_collections_in_several_schemas_share_the_extension_and_nothing_else(pg_url):
+    # a fresh database: the first collection's connection creates pgvector (in its own schema); the
+    # others must find the vector type there, and keep tables of their own. Likewise where an
+    # administrator put the extension apart.
     with psycopg.connect(pg_url, autocommit=True) as conn:
         for db in ("qa_schemas", "qa_ext_apart"):
             conn.execute(f"DROP DATABASE IF EXISTS {db}")
@@ -91,16 +92,33 @@ def test_collections_in_several_schemas_share_the_extension_wherever_it_lives(pg
     with psycopg.connect(apart, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA extensions")
         conn.execute("CREATE EXTENSION vector SCHEMA extensions")
+    everything = corpus_changes()
     for url, schemas in ((pg_url.replace("/postgres?", "/qa_schemas?"), ("qa_first", "qa_second", "public")),
                          (apart, ("public", "qa_other"))):
-        for i, schema in enumerate(schemas):
-            store = PostgresStore(url, schema=schema)
-            changes = corpus_changes()
+        stores = [PostgresStore(url, schema=schema) for schema in schemas]
+        for i, store in enumerate(stores):  # collection i holds documents 0..i
             with store.writing():
-                store.apply(changes)
-            query = changes.upserts[i % len(changes.upserts)]
+                store.apply(Changes(everything.upserts[: i + 1], fingerprint="fp1"))
+        for i, store in enumerate(stores):
+            assert sorted(store.documents()) == sorted(d.source for d in everything.upserts[: i + 1])
+            query = everything.upserts[i]
             assert store.dense_search(query.vectors[0], 1)[0][0] == query.passages[0].id
+            assert store.status().disk_bytes > 0
             store.close()
+
+
+def test_keyword_search_leaves_out_words_most_passages_hold_once_the_table_is_large(pg_url):
+    from tests.index.contract import document
+
+    texts = [f"Person {i} was born in a town and works as a baker." for i in range(60)]
+    texts[17] = "Person 17 was born in Ulvaholm and works as a glassblower."
+    store = PostgresStore(pg_url, keyword_budget=10)
+    with store.writing():
+        store.apply(Changes([document("people.txt", texts, "d" * 64)], fingerprint="fp1"))  # and ANALYZE
+    hits = store.keyword_search("Which glassblower was born in a town?", 5)
+    assert hits[0][0].endswith("-17") and len(hits) == 1, hits  # 'born' and 'town' (in all 60) left out
+    everything = PostgresStore(pg_url, keyword_budget=1000)  # a small table: every word counts
+    assert len(everything.keyword_search("Which glassblower was born in a town?", 5)) == 5
 
 
 KILL_MID_COPY = """
