@@ -94,6 +94,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="index backends of the scale runs (default local,postgresql: a PostgreSQL from pgserver)")
     p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="report file (default BENCHMARKS.md)")
     p.add_argument("--workdir", type=Path, help="where to put corpora and indexes (default: a temporary folder)")
+    p.add_argument("--reuse-local-vectors", action="store_true",
+                   help="PostgreSQL scale builds take their vectors from the local index of the same size in "
+                        "--workdir (built by an earlier run): times splitting and storing, not embedding")
     p.add_argument("--scale-only", action="store_true",
                    help="only the synthetic corpora (no import, article or fresh-process figures)")
     args = p.parse_args(argv)
@@ -142,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             for size in parse_sizes(args.sizes):
                 for name in backends:
                     log(f"scale {size} ({name}): build, then load and query, each in a fresh process")
+                    reuse = args.reuse_local_vectors and name == "postgresql"
                     results.scale.append(measure_scale(size, workdir, args.scale_questions, args.rounds, args.seed,
-                                                       backend=Backend(name, url)))
+                                                       backend=Backend(name, url), reuse_local=reuse))
                     # the report so far, so that a long run stopped at 100k keeps its smaller sizes
                     args.out.write_text(report(results, command, watch.stop()), encoding="utf-8")
     finally:

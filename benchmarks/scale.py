@@ -45,6 +45,7 @@ class ScaleBuild:
     update_embedded: int = 0  # passages that update re-embedded
     server_mb: float = 0.0  # PostgreSQL server processes' memory after the build (postgresql only)
     splitter_load_s: float = 0.0  # loading spaCy's sentence recognizer, before the timed build
+    reused_vectors: bool = False  # the build took its vectors from the local index of the same corpus
 
     @property
     def stage_text(self) -> str:
@@ -138,10 +139,29 @@ def embedder_floor(qa, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
+class ReusedVectors:
+    """Stands in for the embedder in a build: the vectors ``store`` holds for the same passage texts,
+    and ``embedder``'s for any other text. For a scale run on a second backend whose embedding was
+    measured on the first (a 100k-passage PostgreSQL build from the local 100k index)."""
+
+    def __init__(self, store, embedder) -> None:
+        ids, vectors = store.vectors()
+        self.known = {p.indexed_text: v for p, v in zip(store.passages(ids), vectors)}
+        self.embedder = embedder
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        new = [t for t in texts if t not in self.known]
+        fresh = dict(zip(new, self.embedder.encode(new))) if new else {}
+        return np.stack([self.known[t] if t in self.known else fresh[t] for t in texts]).astype(np.float32)
+
+
 def measure_scale_build(size: int, workdir: str | Path, seed: int = 0, settings: Settings | None = None,
-                        backend: Backend = Backend("local")) -> ScaleBuild:
+                        backend: Backend = Backend("local"), reuse_local: bool = False) -> ScaleBuild:
     """Write a synthetic corpus of ``size`` passages, build its index (models loaded first), then change
-    one file and index again: the incremental update, timed in the same run."""
+    one file and index again: the incremental update, timed in the same run.
+
+    ``reuse_local``: take the passages' vectors from the local index of this size built before (the
+    build then times splitting and storing, not embedding); the update embeds as always."""
     docs, index_dir = _scale_folders(size, workdir, backend)
     corpus = synthetic_corpus(size, 0, seed)
     write_corpus(corpus, docs)
@@ -155,9 +175,18 @@ def measure_scale_build(size: int, workdir: str | Path, seed: int = 0, settings:
     log(f"scale {size} ({backend.name}): the embedder alone")
     sample = [s for text in corpus.documents.values() for s in text.strip().split("\n\n")][:FLOOR_SAMPLE]
     floor = embedder_floor(qa, sample)
-    log(f"scale {size} ({backend.name}): building the index")
-    t0 = time.perf_counter()
-    _, report = qa.index(force=True)
+    log(f"scale {size} ({backend.name}): building the index" + (" (vectors of the local index)" if reuse_local else ""))
+    if reuse_local:
+        from qa.index import IndexBuilder, open_store
+
+        local = open_store(Backend("local").settings(docs, _scale_folders(size, workdir, Backend("local"))[1], size))
+        reused = ReusedVectors(local, qa.embedder)
+        builder = IndexBuilder(qa.settings, qa.store, embedder=lambda: reused)
+        t0 = time.perf_counter()
+        report = builder.update(reason="requested", force=True)
+    else:
+        t0 = time.perf_counter()
+        _, report = qa.index(force=True)
     seconds = time.perf_counter() - t0
     status = qa.store.status()
     peak = peak_rss_mb()
@@ -172,7 +201,7 @@ def measure_scale_build(size: int, workdir: str | Path, seed: int = 0, settings:
         raise RuntimeError(f"the changed file was not indexed alone: {update and update.summary()}")
     return ScaleBuild(report.passages, report.documents, seconds, status.disk_bytes, peak, report.stages, floor,
                       update_s, update.embedded, server_mb() if backend.name == "postgresql" else 0.0,
-                      splitter_load_s)
+                      splitter_load_s, reuse_local)
 
 
 def _time_retrievers(retriever, question: str, query_vec: np.ndarray) -> tuple[float, float]:
@@ -236,12 +265,12 @@ def measure_scale_query(size: int, workdir: str | Path, questions: int = 100, ro
 
 def measure_scale(size: int, workdir: str | Path, questions: int = 100, rounds: int = 3, seed: int = 0,
                   settings: Settings | None = None, isolated: bool = True,
-                  backend: Backend = Backend("local")) -> ScaleResult:
+                  backend: Backend = Backend("local"), reuse_local: bool = False) -> ScaleResult:
     """Build in one fresh process, then load and query in another (clean memory figures).
 
     ``isolated=False`` runs both here (for tests: quicker, memory figures then mean little).
     """
     run = run_isolated if isolated else (lambda fn, *args: fn(*args))
-    build = run(measure_scale_build, size, str(workdir), seed, settings, backend)
+    build = run(measure_scale_build, size, str(workdir), seed, settings, backend, reuse_local)
     query = run(measure_scale_query, size, str(workdir), questions, rounds, seed, settings, backend)
     return ScaleResult(size, build, query, backend.name)
