@@ -39,7 +39,7 @@ WRITE_LOCK = 0x71615F696E646578  # pg_advisory_lock key of writers ("qa_index")
 SCHEMA_LOCK = WRITE_LOCK + 1
 HNSW_M = 16  # pgvector's defaults; see the README's PostgreSQL section
 HNSW_EF_CONSTRUCTION = 64
-HNSW_EF_SEARCH = 100
+HNSW_EF_SEARCH = 200
 CONNECT_TIMEOUT_S = 5
 TEXT_SEARCH_CONFIG = "english"  # Snowball English stemming and stop words, like the local BM25
 
@@ -83,12 +83,14 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'tsv'
 WHERE n.nspname = current_schema() AND c.relname = 'qa_passages'
 """
-# the chosen stems, ORed (plainto_tsquery would AND them; a passage rarely holds them all); 'simple'
-# keeps the stems as they are
+# passages holding any of the chosen stems (found through the GIN index), ranked by every stem of
+# the question, so that a commoner word still tells those candidates apart. Stems are ORed
+# (plainto_tsquery would AND them; a passage rarely holds them all); 'simple' keeps them as they are.
 KEYWORD_SQL = """
-SELECT id, ts_rank(tsv, q.query) AS score
-FROM qa_passages, (SELECT replace(plainto_tsquery('simple', %s)::text, '&', '|')::tsquery AS query) q
-WHERE tsv @@ q.query
+SELECT id, ts_rank(tsv, q.ranked) AS score
+FROM qa_passages, (SELECT replace(plainto_tsquery('simple', %s)::text, '&', '|')::tsquery AS found,
+                          replace(plainto_tsquery('simple', %s)::text, '&', '|')::tsquery AS ranked) q
+WHERE tsv @@ q.found
 ORDER BY score DESC, id
 LIMIT %s
 """
@@ -115,14 +117,15 @@ def describe(url: str) -> str:
 
 def choose_terms(stems: list[str], rows: float, share: dict[str, float], least: float,
                  budget: int = KEYWORD_BUDGET) -> list[str]:
-    """The question's stems to search for: the rarest first, as long as the passages they match
-    (``rows`` x each stem's ``share`` of them, ``least`` for a stem too rare to be counted) stay
-    within ``budget``; always at least the rarest one.
+    """The question's stems that choose the passages to rank: the rarest first, as long as the
+    passages they match (``rows`` x each stem's ``share`` of them, ``least`` for a stem too rare to
+    be counted) stay within ``budget``; always at least the rarest one. Every stem still counts in
+    the ranking of those passages.
 
     ``ts_rank`` scores every passage a word matches, so a word in most passages ("born", "said")
-    would cost a score per passage of the corpus (about 0.1 s per 10,000 passages); it also says
-    least about which passage answers (BM25 gives it almost no weight), so leaving it out costs
-    little. Below ``budget`` passages nothing is left out.
+    would cost a score per passage of the corpus (about 0.1 s per 10,000 passages); a passage that
+    holds only such words, and none of the rarer ones, is seldom the answer (BM25 gives those words
+    almost no weight). Below ``budget`` passages nothing is left out.
 
     >>> choose_terms(["born", "town", "ulla"], 10_000, {"born": 1.0, "town": 0.05}, 0.001)
     ['ulla', 'town']
@@ -321,7 +324,7 @@ class PostgresStore:
         def run(c):
             stems = c.execute(TERMS_SQL, (query,)).fetchone()[0] or []
             terms = choose_terms(stems, *self._word_stats(c), budget=self.keyword_budget)
-            return c.execute(KEYWORD_SQL, (" ".join(terms), int(n))).fetchall() if terms else []
+            return c.execute(KEYWORD_SQL, (" ".join(terms), " ".join(stems), int(n))).fetchall() if terms else []
 
         return [(pid, float(score)) for pid, score in self._run(run) if score > 0]
 
