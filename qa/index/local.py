@@ -43,7 +43,7 @@ PASSAGES = "passages.jsonl"
 VECTORS = "vectors.npy"
 DENSE = "dense.faiss"
 # FAISS HNSW above settings.hnsw_threshold passages; efSearch 256: recall@10 0.985 against exact search on
-# 100k synthetic passages at 0.65 ms a question (128: 0.969; 512: 0.991 at 1.16 ms), runs/bench/efsearch.py
+# 100k synthetic passages at 0.65 ms a question (128: 0.969; 512: 0.991 at 1.16 ms); see BENCHMARKS.md
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 256
 BM25_DIR = "bm25"
 BM25_VOCAB = "bm25_vocab"
