@@ -1,9 +1,12 @@
 """Readers side by side in one run: answer quality and warm latency over the article.
 
     python -m benchmarks.readers runs/reader-v1 qa/weights/reader
+    python -m benchmarks.readers qa/weights/reader qa/weights/reader@runs/quantized/static.onnx
 
-For each reader folder (Hugging Face layout): F1 on the article question set if it never
-abstained (the reader alone, whatever the calibration), evidence hit@1, and the warm p50 of
+For each reader folder (Hugging Face layout; ``DIR@GRAPH.onnx`` runs that ONNX graph of the
+same model, e.g. a quantised one, with the folder's tokenizer): F1 on the article question set
+if it never abstained (the reader alone, whatever the calibration), evidence hit@1, with
+``--reading FILE`` the reading-mode F1 over a SQuAD-format file, never abstaining, and the warm p50 of
 ``QA.ask`` beside its floor (question encoding + one reader pass over the passages it read),
 alternating readers round by round so machine noise hits both alike.
 """
@@ -23,21 +26,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.readers", description=__doc__.split("\n\n")[0])
-    p.add_argument("readers", nargs="+", type=Path, help="reader folders (Hugging Face layout)")
+    p.add_argument("readers", nargs="+", help="reader folders (Hugging Face layout), or DIR@GRAPH.onnx")
     p.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "questions.jsonl")
     p.add_argument("--docs", type=Path, default=ROOT / "source_docs")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--reading", type=Path, help="also reading-mode F1 over this SQuAD-format file "
+                   "(held-out train questions, e.g. what `qa calibrate --heldout` wrote)")
+    p.add_argument("--limit", type=int, help="questions of --reading (a fixed sample)")
     args = p.parse_args(argv)
 
     from qa.evaluate import evaluate, load_items
     from qa.pipeline import QA
-    from qa.reader.span_reader import SpanReader
+    from qa.reader.span_reader import OnnxModel, SpanReader
+
+    def reader(spec: str) -> SpanReader:
+        folder, _, graph = spec.partition("@")
+        return SpanReader(model_dir=folder, model=OnnxModel(Path(folder), Path(graph)) if graph else None)
 
     questions = [it.question for it in load_items(args.questions)[1]]
     with tempfile.TemporaryDirectory() as tmp:
         qas = {}
         for folder in args.readers:
-            trace = ReadTrace(SpanReader(model_dir=folder))
+            trace = ReadTrace(reader(folder))
             qas[folder] = (QA(docs_dir=args.docs, index_dir=Path(tmp) / "index", reader=trace), trace)
         rows = {folder: {"p50": [], "floor": [], "ratio": []} for folder in args.readers}
         for r in range(args.rounds):
@@ -46,14 +56,19 @@ def main(argv: list[str] | None = None) -> int:
                 rows[folder]["p50"].append(lat.p50)
                 rows[folder]["floor"].append(lat.floor_p50)
                 rows[folder]["ratio"].append(lat.ratio)
-        print("| reader | F1 never abstaining | evidence hit@1 | warm p50 | floor p50 | p50 / floor |")
-        print("|---|---:|---:|---:|---:|---:|")
+        reading = f" {args.reading.name} reading F1 never abstaining |" if args.reading else ""
+        print(f"| reader | F1 never abstaining |{reading} evidence hit@1 | warm p50 | floor p50 | p50 / floor |")
+        print("|---|---:|" + ("---:|" if args.reading else "") + "---:|---:|---:|---:|")
         for folder, (qa, _) in qas.items():
             f = evaluate(args.questions, qa).figures()
+            r = ""
+            if args.reading:
+                r = f" {evaluate(args.reading, qa, mode='reading', limit=args.limit).figures()['HasAns_f1_no_abstain']:.1f} |"
             row = rows[folder]
             best = min(range(args.rounds), key=lambda i: row["p50"][i])  # the quietest round
-            print(f"| `{folder}` | {f['HasAns_f1_no_abstain']:.1f} | {f.get('evidence_hit@1', float('nan')):.1f} % "
-                  f"| {ms(row['p50'][best]):.1f} ms | {ms(row['floor'][best]):.1f} ms | {row['ratio'][best]:.2f} |")
+            print(f"| `{folder}` | {f['HasAns_f1_no_abstain']:.1f} |{r} {f.get('evidence_hit@1', float('nan')):.1f} % "
+                  f"| {ms(row['p50'][best]):.1f} ms | {ms(row['floor'][best]):.1f} ms | {row['ratio'][best]:.2f} |",
+                  flush=True)
     return 0
 
 

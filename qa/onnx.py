@@ -34,11 +34,8 @@ def cache_dir() -> Path:
 
 
 def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
+        return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
 
 
 def cached_export(

@@ -33,10 +33,14 @@ class SpanReader:
         max_answer_tokens: int = 30,
         spans_per_window: int = 3,
         backend: str = "auto",
+        model=None,
     ) -> None:
+        """``model``, when given, runs in place of the weights' own runner: any callable taking
+        (input_ids, token_type_ids, attention_mask) int64 arrays and returning (start, end)
+        logits, e.g. ``OnnxModel(model_dir, graph=quantized_graph)``."""
         path = Path(model_dir or reader_path())
         self.tokenizer = WindowTokenizer(path)
-        self.model = load_model(path, backend)
+        self.model = model if model is not None else load_model(path, backend)
         self.max_length = max_length
         self.stride = stride
         self.max_answer_tokens = max_answer_tokens
@@ -102,20 +106,28 @@ class TorchModel:
 
 
 class OnnxModel:
-    """The span model run by ONNX Runtime from a cached export of the weights."""
+    """The span model run by ONNX Runtime from a cached export of the weights (or ``graph``, an
+    ONNX file of the same model, e.g. a quantised one)."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, graph: Path | None = None) -> None:
         from qa import onnx
 
-        path = onnx.cached_export("reader", model_dir / "model.safetensors", lambda: _logits_module(model_dir),
-                                  onnx.BERT_INPUTS, ("start_logits", "end_logits"))
-        self.session = onnx.session(path)
+        self.graph = Path(graph) if graph else export_onnx(Path(model_dir))
+        self.session = onnx.session(self.graph)
 
     def __call__(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray):
         from qa.onnx import BERT_INPUTS
 
         start, end = self.session.run(None, dict(zip(BERT_INPUTS, (ids, types, mask))))
         return start, end
+
+
+def export_onnx(model_dir: Path) -> Path:
+    """The (cached) fp32 ONNX graph of the span model in ``model_dir``."""
+    from qa import onnx
+
+    return onnx.cached_export("reader", model_dir / "model.safetensors", lambda: _logits_module(model_dir),
+                              onnx.BERT_INPUTS, ("start_logits", "end_logits"))
 
 
 def _logits_module(model_dir: Path):

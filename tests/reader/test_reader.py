@@ -73,3 +73,24 @@ def test_window_tokenizer_matches_transformers(tokenizer):
     assert ours.input_ids == ref["input_ids"]
     assert ours.pair == list(ref["overflow_to_sample_mapping"])
     assert [list(map(tuple, o)) for o in ours.offsets] == [list(map(tuple, o)) for o in ref["offset_mapping"]]
+
+
+def test_a_given_graph_runs_in_place_of_the_weights_own(article_qa):
+    """``SpanReader(model=...)`` reads with that runner: here the reader's own ONNX graph, counted."""
+    from qa import onnx
+    from qa.models import reader_path
+    from qa.reader.span_reader import OnnxModel, SpanReader, export_onnx
+
+    if not onnx.available():
+        pytest.skip("onnxruntime is not installed")
+    graph = export_onnx(reader_path())
+    calls = []
+
+    def runner(ids, types, mask, _model=OnnxModel(reader_path(), graph=graph)):
+        calls.append(ids.shape)
+        return _model(ids, types, mask)
+
+    question = "Who led the Ukrainian officials in Florida?"
+    hits = article_qa.retriever().retrieve(question, top_k=2)
+    ours = SpanReader(model=runner).read(question, hits)
+    assert calls and [s.text for s in ours] == [s.text for s in article_qa.reader.read(question, hits)]
