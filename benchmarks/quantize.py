@@ -14,6 +14,7 @@ file, never from a dev set.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sys
 import tempfile
@@ -69,14 +70,16 @@ def main(argv: list[str] | None = None) -> int:
         def get_next(self):
             return next(self.it, None)
 
-    with tempfile.TemporaryDirectory() as tmp:
+    out = args.out.resolve()
+    # the pre-processor leaves scratch files in the working directory: give it the temporary one
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         pre = Path(tmp) / "pre.onnx"
         # ONNX shape inference and graph clean-up, as the quantiser asks (its symbolic shape
         # inference cannot follow the exported attention mask code, so that part is skipped)
         quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(args.out / "static.onnx"), Batches(), quant_format=QuantFormat.QDQ,
+        quantize_static(str(pre), str(out / "static.onnx"), Batches(), quant_format=QuantFormat.QDQ,
                         per_channel=True, weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
-        quantize_dynamic(str(pre), str(args.out / "dynamic.onnx"), per_channel=True, weight_type=QuantType.QInt8)
+        quantize_dynamic(str(pre), str(out / "dynamic.onnx"), per_channel=True, weight_type=QuantType.QInt8)
     for name in ("static", "dynamic"):
         f = args.out / f"{name}.onnx"
         print(f"wrote {f} ({f.stat().st_size / 2**20:.1f} MiB; fp32 {fp32.stat().st_size / 2**20:.1f} MiB)")
