@@ -2,9 +2,11 @@
 
     python -m benchmarks.readers runs/reader-v1 qa/weights/reader
     python -m benchmarks.readers qa/weights/reader qa/weights/reader@runs/quantized/static.onnx
+    python -m benchmarks.readers qa/weights/reader qa/weights/reader:256/128
 
 For each reader folder (Hugging Face layout; ``DIR@GRAPH.onnx`` runs that ONNX graph of the
-same model, e.g. a quantised one, with the folder's tokenizer): F1 on the article question set
+same model, e.g. a quantised one, with the folder's tokenizer; a ``:LENGTH/STRIDE`` suffix reads
+in windows of that many tokens and overlap instead of the configured ones): F1 on the article question set
 if it never abstained (the reader alone, whatever the calibration), evidence hit@1, with
 ``--reading FILE`` the reading-mode F1 over a SQuAD-format file, never abstaining, and the warm p50 of
 ``QA.ask`` beside its floor (question encoding + one reader pass over the passages it read),
@@ -14,6 +16,7 @@ alternating readers round by round so machine noise hits both alike.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,9 +27,25 @@ from benchmarks.harness import ReadTrace, ms
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def parse_spec(spec: str) -> tuple[str, str | None, dict[str, int]]:
+    """``DIR[@GRAPH][:LENGTH/STRIDE]`` as (folder, graph or None, SpanReader window settings).
+
+    >>> parse_spec("runs/r@q.onnx:256/128")
+    ('runs/r', 'q.onnx', {'max_length': 256, 'stride': 128})
+    >>> parse_spec("qa/weights/reader")
+    ('qa/weights/reader', None, {})
+    """
+    windows = {}
+    if m := re.search(r":(\d+)/(\d+)$", spec):
+        spec, windows = spec[: m.start()], {"max_length": int(m[1]), "stride": int(m[2])}
+    folder, _, graph = spec.partition("@")
+    return folder, graph or None, windows
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.readers", description=__doc__.split("\n\n")[0])
-    p.add_argument("readers", nargs="+", help="reader folders (Hugging Face layout), or DIR@GRAPH.onnx")
+    p.add_argument("readers", nargs="+", help="reader folders (Hugging Face layout), DIR@GRAPH.onnx, "
+                   "either with :LENGTH/STRIDE for other reading windows")
     p.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "questions.jsonl")
     p.add_argument("--docs", type=Path, default=ROOT / "source_docs")
     p.add_argument("--rounds", type=int, default=3)
@@ -40,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     from qa.reader.span_reader import OnnxModel, SpanReader
 
     def reader(spec: str) -> SpanReader:
-        folder, _, graph = spec.partition("@")
-        return SpanReader(model_dir=folder, model=OnnxModel(Path(folder), Path(graph)) if graph else None)
+        folder, graph, windows = parse_spec(spec)
+        return SpanReader(model_dir=folder, model=OnnxModel(Path(folder), Path(graph)) if graph else None, **windows)
 
     questions = [it.question for it in load_items(args.questions)[1]]
     with tempfile.TemporaryDirectory() as tmp:

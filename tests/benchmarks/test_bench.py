@@ -193,3 +193,11 @@ def test_background_watch_sees_other_processes():
     sum(range(10**6))  # this process's own work does not count
     background = watch.stop()
     assert math.isnan(background.others_share) or 0.0 <= background.others_share <= 1.0
+
+
+def test_a_reader_spec_names_its_graph_and_reading_windows():
+    from benchmarks.readers import parse_spec
+
+    assert parse_spec("runs/r@q.onnx:256/128") == ("runs/r", "q.onnx", {"max_length": 256, "stride": 128})
+    assert parse_spec("runs/r:384/128") == ("runs/r", None, {"max_length": 384, "stride": 128})
+    assert parse_spec("qa/weights/reader") == ("qa/weights/reader", None, {})
