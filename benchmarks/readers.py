@@ -53,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
                    "(held-out train questions, e.g. what `qa calibrate --heldout` wrote)")
     p.add_argument("--limit", type=int, help="questions of --reading (a fixed sample)")
     args = p.parse_args(argv)
+    for spec in args.readers:  # before any model loads: a typo should cost a second, not a minute
+        folder, graph, _ = parse_spec(spec)
+        missing = [f for f in ("config.json", "tokenizer.json") if not (Path(folder) / f).is_file()]
+        if missing:
+            p.error(f"{folder}: not a reader folder (no {' or '.join(missing)})")
+        if graph and not Path(graph).is_file():
+            p.error(f"{graph}: no such ONNX graph")
 
     from qa.evaluate import evaluate, load_items
     from qa.pipeline import QA

@@ -201,3 +201,11 @@ def test_a_reader_spec_names_its_graph_and_reading_windows():
     assert parse_spec("runs/r@q.onnx:256/128") == ("runs/r", "q.onnx", {"max_length": 256, "stride": 128})
     assert parse_spec("runs/r:384/128") == ("runs/r", None, {"max_length": 384, "stride": 128})
     assert parse_spec("qa/weights/reader") == ("qa/weights/reader", None, {})
+
+
+def test_a_folder_that_is_not_a_reader_is_refused_with_a_message(tmp_path, capsys):
+    from benchmarks.readers import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path)])
+    assert exc.value.code == 2 and "not a reader folder (no config.json or tokenizer.json)" in capsys.readouterr().err
