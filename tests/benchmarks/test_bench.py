@@ -209,3 +209,12 @@ def test_a_folder_that_is_not_a_reader_is_refused_with_a_message(tmp_path, capsy
     with pytest.raises(SystemExit) as exc:
         main([str(tmp_path)])
     assert exc.value.code == 2 and "not a reader folder (no config.json or tokenizer.json)" in capsys.readouterr().err
+
+
+def test_training_steps_are_timed_in_both_precisions(capsys):
+    from benchmarks.train_step import main
+
+    assert main(["--lengths", "16", "--batch-size", "2", "--steps", "1", "--rounds", "1"]) == 0
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:2] == ["16", "2"] and float(cells[2]) > 0 and float(cells[3]) > 0 and cells[4].endswith("×")
