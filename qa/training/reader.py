@@ -355,6 +355,19 @@ def progress_line(step: int, total: int, steps_done: int, seconds: float, loss: 
             f"ETA {eta:.0f} min, loss {loss:.3f}")
 
 
+def train_step(model, opt, batch: dict, precision: str):
+    """One optimiser step on ``batch`` (bf16 autocast when ``precision`` is "bf16"); its loss."""
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        loss = model(**batch).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return loss
+
+
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) training; returns the last validation figures."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -435,12 +448,7 @@ def train(cfg: TrainConfig) -> dict:
                 break
             for g in opt.param_groups:
                 g["lr"] = lr_at(cfg, step, total)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                loss = model(**collate(batch, tokenizer.pad_token_id)).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
+            loss = train_step(model, opt, collate(batch, tokenizer.pad_token_id), precision)
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", epoch=f"{step / n_batches:.2f}")
