@@ -71,8 +71,8 @@ class Settings:
     sure_enough: float = 0.7  # the top passage alone suffices when its answer is this confident
     read_passages: int = 2  # otherwise the reader reads this many passages (after fusion)
     read_more: int = 5  # ... and up to this many when those give no answer
-    max_length: int = 128  # reader window, tokens
-    stride: int = 48  # window overlap, tokens
+    max_length: int = 256  # reader window, tokens: the shipped reader was trained on 256-token windows
+    stride: int = 128  # window overlap, tokens (as in training)
     max_answer_tokens: int = 30
     # questions
     max_question_chars: int = 1000
