@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -223,9 +222,6 @@ def test_training_steps_are_timed_in_both_precisions(capsys):
     assert cells[:2] == ["16", "2"] and float(cells[2]) > 0 and float(cells[3]) > 0 and cells[4].endswith("×")
 
 
-PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
-
-
 def test_the_peer_comparison_refuses_missing_parts_with_a_message(tmp_path, capsys):
     from benchmarks.peer import main
 
@@ -234,22 +230,29 @@ def test_the_peer_comparison_refuses_missing_parts_with_a_message(tmp_path, caps
     with pytest.raises(SystemExit) as exc:
         main(["--harness", str(tmp_path), "--peer-python", sys.executable, "--article", str(article)])
     assert exc.value.code == 2 and "peer_haystack.py: no such file" in capsys.readouterr().err
-    if PEER.is_dir():
-        with pytest.raises(SystemExit) as exc:
-            main(["--harness", str(PEER), "--peer-python", str(tmp_path / "nope"), "--article", str(article)])
-        assert exc.value.code == 2 and "no such interpreter" in capsys.readouterr().err
+    for name in ("peer_haystack.py", "score.py"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["--harness", str(tmp_path), "--peer-python", str(tmp_path / "nope"), "--article", str(article)])
+    assert exc.value.code == 2 and "no such interpreter" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not PEER.is_dir(), reason="the peer harness lives in ../shared/peer")
-def test_our_side_of_the_peer_comparison_is_scored_by_the_harness_scorer(tmp_path):
-    from benchmarks.peer import Ours, load_scorer
+def test_our_side_of_the_peer_comparison_scores_abstentions_as_misses(tmp_path):
+    """``Ours`` over the article with SQuAD's scorer standing in for the harness's ``score.py``."""
+    from types import SimpleNamespace
+
+    from benchmarks.peer import Ours
+    from qa.metrics import best_over_golds
     from tests.conftest import ARTICLE_DIR, QUESTIONS
 
+    scorer = SimpleNamespace(em=lambda p, g: best_over_golds(p, g)[0], f1=lambda p, g: best_over_golds(p, g)[1],
+                             evidence_hit=lambda passage, evidence: evidence in passage)
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if r["answerable"]][:6] + [r for r in rows if not r["answerable"]][:3]
     article = next(ARTICLE_DIR.glob("*.txt"))
-    side = Ours(article, tmp_path).run(rows, load_scorer(PEER))
+    side = Ours(article, tmp_path).run(rows, scorer)
     abstained, total = map(int, side.answerable_abstained.split("/"))
     assert total == 6 and side.unanswerable_abstained.endswith("/3")
     assert 0.0 <= side.em <= side.f1 <= 100.0 * (total - abstained) / total
+    assert side.evidence_hit <= 100.0 * (total - abstained) / total
     assert side.p50_ms > 0 and side.row("x").startswith("| x | ")
